@@ -1,0 +1,1 @@
+"""Command-line interface: ``facemetric <verb>``. See :mod:`facemetric.cli.main`."""

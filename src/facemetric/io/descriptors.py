@@ -1,0 +1,139 @@
+"""Descriptor sets on disk: facemetric's own ``.npz`` / parquet+JSON, and the LFW reference layout.
+
+Own ``.npz`` keys: ``X`` (N, D) float32, optional ``X_flip``, ``labels`` and ``ids``
+(unicode), ``provenance`` (a JSON string). No pickles are ever loaded.
+
+The reference layout of ``../shared/data/lfw/descriptors_*.npz`` is read too: ``paths``,
+``emb``, optional ``emb_flip``, and ``labels`` (int index) with ``names``.
+
+Parquet: one row per image with columns ``id``, ``label`` and ``x`` (list of float32),
+optional ``x_flip``; the provenance sits in a JSON sidecar ``<file>.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from facemetric.errors import InputError, bad_file
+from facemetric.io.atomic import atomic_path, write_text_atomic
+from facemetric.types import DescriptorSet, Provenance
+
+SUFFIXES = (".npz", ".parquet")
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "pickle" in str(exc).lower():
+            raise bad_file(path, "holds pickled objects, which facemetric never loads", "save arrays only") from exc
+        raise bad_file(path, f"is not a readable .npz file ({exc.__class__.__name__}: {exc})",
+                       "it may be truncated; re-create or re-download it") from exc
+
+
+def _from_npz(path: Path) -> DescriptorSet:
+    d = _read_npz(path)
+    try:
+        if "X" in d:
+            prov = Provenance.from_dict(json.loads(str(d["provenance"]))) if "provenance" in d else Provenance()
+            return DescriptorSet(X=d["X"], labels=d["labels"], ids=d["ids"], provenance=prov, X_flip=d.get("X_flip"))
+        if "emb" in d and "paths" in d:
+            labels = d.get("labels")
+            if labels is None:
+                labels = np.array([p.split("/")[0] if "/" in p else "" for p in d["paths"].astype(str)])
+            elif "names" in d and np.issubdtype(labels.dtype, np.integer):
+                names = d["names"].astype(str)
+                if labels.min() < 0 or labels.max() >= names.size:
+                    raise InputError(f"labels index past the {names.size} names")
+                labels = names[labels]
+            prov = Provenance(backbone=path.stem, extra={"source": "reference-npz"})
+            return DescriptorSet(X=d["emb"], labels=labels, ids=d["paths"], provenance=prov, X_flip=d.get("emb_flip"))
+    except InputError as exc:
+        raise bad_file(path, str(exc)) from exc
+    except KeyError as exc:
+        raise bad_file(path, f"lacks the key {exc}", "save it with facemetric.io.save_descriptors") from exc
+    raise bad_file(path, f"has keys {sorted(d)} but neither X/labels/ids nor paths/emb",
+                   "save it with facemetric.io.save_descriptors")
+
+
+def _from_parquet(path: Path) -> DescriptorSet:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise bad_file(path, f"is not a readable parquet file ({exc})", "re-create it") from exc
+    cols = set(table.column_names)
+    if not {"id", "label", "x"} <= cols:
+        raise bad_file(path, f"has columns {sorted(cols)}; need id, label and x")
+    sidecar = path.with_suffix(path.suffix + ".json")
+    prov = Provenance.from_dict(json.loads(sidecar.read_text())) if sidecar.exists() else Provenance()
+
+    def matrix(name: str) -> np.ndarray:
+        rows = table.column(name).to_pylist()
+        dims = {len(r) for r in rows}
+        if len(dims) > 1:
+            raise bad_file(path, f"column {name} mixes descriptor dimensions {sorted(dims)}")
+        return np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+
+    try:
+        return DescriptorSet(
+            X=matrix("x"),
+            labels=np.asarray(table.column("label").to_pylist(), dtype=str),
+            ids=np.asarray(table.column("id").to_pylist(), dtype=str),
+            provenance=prov,
+            X_flip=matrix("x_flip") if "x_flip" in cols else None,
+        )
+    except InputError as exc:
+        raise bad_file(path, str(exc)) from exc
+
+
+def load_descriptors(path: str | Path) -> DescriptorSet:
+    """Load and validate a descriptor set (``.npz`` or ``.parquet``)."""
+    path = Path(path)
+    if not path.exists():
+        raise bad_file(path, "does not exist", "check the path")
+    if path.suffix == ".parquet":
+        return _from_parquet(path)
+    if path.suffix == ".npz":
+        return _from_npz(path)
+    raise bad_file(path, f"has unknown extension {path.suffix!r}", f"use one of {SUFFIXES}")
+
+
+def save_descriptors(descriptors: DescriptorSet, path: str | Path) -> Path:
+    """Write a descriptor set atomically; the format follows the extension."""
+    path = Path(path)
+    if path.suffix == ".npz":
+        arrays = {
+            "X": descriptors.X,
+            "labels": descriptors.labels,
+            "ids": descriptors.ids,
+            "provenance": np.array(descriptors.provenance.to_json()),
+        }
+        if descriptors.X_flip is not None:
+            arrays["X_flip"] = descriptors.X_flip
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+        return path
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cols = {
+            "id": pa.array(descriptors.ids.tolist()),
+            "label": pa.array(descriptors.labels.tolist()),
+            "x": pa.array(list(descriptors.X), type=pa.list_(pa.float32())),
+        }
+        if descriptors.X_flip is not None:
+            cols["x_flip"] = pa.array(list(descriptors.X_flip), type=pa.list_(pa.float32()))
+        with atomic_path(path) as tmp:
+            pq.write_table(pa.table(cols), tmp)
+        write_text_atomic(path.with_suffix(path.suffix + ".json"), descriptors.provenance.to_json())
+        return path
+    raise InputError(f"{path}: unknown extension {path.suffix!r}; use one of {SUFFIXES}")

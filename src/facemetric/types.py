@@ -1,0 +1,284 @@
+"""The plain data that flows between stages: descriptors, pair protocols and their provenance.
+
+Every stage of facemetric takes and returns these frozen dataclasses (or plain arrays).
+Construction validates shapes, dtypes and values, so a stage never receives a broken set.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from facemetric.errors import InputError, ProtocolError
+
+FLIP_MODES = ("none", "sum", "concat")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where descriptors came from. Travels with them so that a model can refuse foreign ones.
+
+    ``normalization`` is "none" or "l2"; ``flip_fusion`` is one of ``FLIP_MODES``.
+    ``extra`` holds anything else worth recording (model hash, landmark source, seed...).
+    """
+
+    backbone: str = "unknown"
+    alignment: str = "unknown"
+    color_order: str = "unknown"
+    normalization: str = "none"
+    flip_fusion: str = "none"
+    detector: str = "unknown"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        extra = dict(kwargs.pop("extra", {}) or {})
+        extra.update({k: v for k, v in data.items() if k not in known})
+        return cls(**kwargs, extra=extra)
+
+    def with_(self, **changes: Any) -> Provenance:
+        return replace(self, **changes)
+
+
+def _as_str_array(values: Any, what: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise InputError(f"{what} must be one-dimensional; got shape {arr.shape}")
+    return arr.astype(str)
+
+
+def check_matrix(X: Any, what: str = "descriptors") -> np.ndarray:
+    """Return ``X`` as a C-contiguous float32 (N, D) matrix, or raise on bad shape or non-finite values."""
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise InputError(f"{what} must be a 2-D (n_samples, dim) array; got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise InputError(f"{what} must be numeric; got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if arr.size and not np.isfinite(arr).all():
+        bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
+        raise InputError(
+            f"{what} has {bad.size} row(s) with NaN or inf values (first at row {bad[0]}); "
+            "re-extract those images or drop them"
+        )
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class DescriptorSet:
+    """N face descriptors with one identity label and one image id per row.
+
+    ``X`` is (N, D) float32. ``X_flip`` optionally holds the descriptors of the
+    horizontally flipped crops, same shape. ``ids`` are unique image ids, normally the
+    image path relative to the dataset root (``Name/Name_0001.jpg``). ``labels`` are
+    identity names as strings; "" means unknown.
+    """
+
+    X: np.ndarray
+    labels: np.ndarray
+    ids: np.ndarray
+    provenance: Provenance = field(default_factory=Provenance)
+    X_flip: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        X = check_matrix(self.X)
+        labels = _as_str_array(self.labels, "labels")
+        ids = _as_str_array(self.ids, "ids")
+        n = X.shape[0]
+        if labels.shape[0] != n or ids.shape[0] != n:
+            raise InputError(
+                f"descriptor set has {n} rows but {labels.shape[0]} labels and {ids.shape[0]} ids; "
+                "give one label and one id per row"
+            )
+        uniq, counts = np.unique(ids, return_counts=True)
+        if uniq.size != n:
+            dup = uniq[counts > 1]
+            raise InputError(
+                f"descriptor set has {dup.size} duplicate image id(s), e.g. {dup[0]!r}; ids must be unique"
+            )
+        X_flip = None
+        if self.X_flip is not None:
+            X_flip = check_matrix(self.X_flip, "flipped descriptors")
+            if X_flip.shape != X.shape:
+                raise InputError(
+                    f"flipped descriptors have shape {X_flip.shape} but descriptors have {X.shape}"
+                )
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "ids", ids)
+        object.__setattr__(self, "X_flip", X_flip)
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.X.shape[1])
+
+    def index_of(self, ids: Any, *, source: str = "protocol") -> np.ndarray:
+        """Row index of each id in ``ids``; raise naming the first unknown id."""
+        ids = _as_str_array(ids, "ids")
+        order = np.argsort(self.ids)
+        sorted_ids = self.ids[order]
+        pos = np.searchsorted(sorted_ids, ids)
+        pos = np.clip(pos, 0, max(len(sorted_ids) - 1, 0))
+        found = sorted_ids[pos] == ids if len(sorted_ids) else np.zeros(len(ids), bool)
+        if not found.all():
+            missing = ids[~found]
+            raise InputError(
+                f"{source} names {missing.size} image(s) with no descriptor, e.g. {missing[0]!r}; "
+                "extract descriptors for them or check that ids are paths relative to the same root"
+            )
+        return order[pos]
+
+    def subset(self, rows: Any) -> DescriptorSet:
+        rows = np.asarray(rows)
+        return DescriptorSet(
+            X=self.X[rows],
+            labels=self.labels[rows],
+            ids=self.ids[rows],
+            provenance=self.provenance,
+            X_flip=None if self.X_flip is None else self.X_flip[rows],
+        )
+
+    def fused(self, flip: str = "sum") -> DescriptorSet:
+        """Combine ``X`` and ``X_flip``: "sum" adds them, "concat" stacks them, "none" drops the flip."""
+        if flip not in FLIP_MODES:
+            raise InputError(f"flip fusion must be one of {FLIP_MODES}; got {flip!r}")
+        if flip == "none":
+            X = self.X
+        elif self.X_flip is None:
+            raise InputError(
+                f"flip fusion {flip!r} needs flipped descriptors, but this set has none; "
+                "use --flip none or extract with --flip"
+            )
+        elif flip == "sum":
+            X = self.X + self.X_flip
+        else:
+            X = np.concatenate([self.X, self.X_flip], axis=1)
+        return DescriptorSet(
+            X=X, labels=self.labels, ids=self.ids, provenance=self.provenance.with_(flip_fusion=flip)
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class PairProtocol:
+    """Verification pairs over a list of images.
+
+    ``images`` (K,) are image ids; ``pairs`` (M, 2) int64 index into ``images``.
+    ``labels`` (M,) int8 is 1 for "same person", 0 otherwise, or None when hidden
+    (competition mode). ``folds`` (M,) int32 assigns pairs to cross-validation folds,
+    or None. ``pair_ids`` (M,) are the public names of the pairs (default "0".."M-1").
+    """
+
+    images: np.ndarray
+    pairs: np.ndarray
+    labels: np.ndarray | None = None
+    folds: np.ndarray | None = None
+    name: str = "protocol"
+    pair_ids: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        images = _as_str_array(self.images, "protocol images")
+        pairs = np.asarray(self.pairs)
+        if pairs.ndim != 2 or pairs.shape[1] != 2:
+            raise ProtocolError(f"{self.name}: pairs must have shape (M, 2); got {pairs.shape}")
+        if pairs.shape[0] == 0:
+            raise ProtocolError(f"{self.name}: the protocol has no pairs; check the pair file")
+        if not np.issubdtype(pairs.dtype, np.integer):
+            raise ProtocolError(f"{self.name}: pair indices must be integers; got {pairs.dtype}")
+        pairs = pairs.astype(np.int64)
+        if pairs.min() < 0 or pairs.max() >= images.shape[0]:
+            raise ProtocolError(
+                f"{self.name}: a pair points at image {int(pairs.max())} but the protocol lists "
+                f"{images.shape[0]} images; indices must be in [0, {images.shape[0]})"
+            )
+        m = pairs.shape[0]
+        labels = None
+        if self.labels is not None:
+            labels = np.asarray(self.labels)
+            if labels.shape != (m,):
+                raise ProtocolError(f"{self.name}: {m} pairs but labels have shape {labels.shape}")
+            if not np.isin(labels, (0, 1)).all():
+                raise ProtocolError(f"{self.name}: labels must be 0 (different) or 1 (same person)")
+            labels = labels.astype(np.int8)
+        folds = None
+        if self.folds is not None:
+            folds = np.asarray(self.folds)
+            if folds.shape != (m,) or not np.issubdtype(folds.dtype, np.integer):
+                raise ProtocolError(f"{self.name}: folds must be {m} integers, one per pair")
+            folds = folds.astype(np.int32)
+        pair_ids = (
+            np.arange(m).astype(str) if self.pair_ids is None else _as_str_array(self.pair_ids, "pair ids")
+        )
+        if pair_ids.shape != (m,):
+            raise ProtocolError(f"{self.name}: {m} pairs but {pair_ids.shape[0]} pair ids")
+        if np.unique(pair_ids).size != m:
+            raise ProtocolError(f"{self.name}: pair ids must be unique")
+        object.__setattr__(self, "images", images)
+        object.__setattr__(self, "pairs", pairs)
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "folds", folds)
+        object.__setattr__(self, "pair_ids", pair_ids)
+
+    def __len__(self) -> int:
+        return int(self.pairs.shape[0])
+
+    @property
+    def a(self) -> np.ndarray:
+        """Image id of the first face of each pair."""
+        return self.images[self.pairs[:, 0]]
+
+    @property
+    def b(self) -> np.ndarray:
+        """Image id of the second face of each pair."""
+        return self.images[self.pairs[:, 1]]
+
+    @classmethod
+    def from_id_pairs(
+        cls,
+        a: Any,
+        b: Any,
+        labels: Any = None,
+        folds: Any = None,
+        name: str = "protocol",
+        pair_ids: Any = None,
+    ) -> PairProtocol:
+        """Build a protocol from two parallel lists of image ids."""
+        a = _as_str_array(a, "first images")
+        b = _as_str_array(b, "second images")
+        if a.shape != b.shape:
+            raise ProtocolError(f"{name}: {a.size} first images but {b.size} second images")
+        images, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+        pairs = inverse.reshape(2, -1).T
+        return cls(images=images, pairs=pairs, labels=labels, folds=folds, name=name, pair_ids=pair_ids)
+
+    def without_labels(self) -> PairProtocol:
+        return replace(self, labels=None)
+
+    def subset(self, rows: Any) -> PairProtocol:
+        rows = np.asarray(rows)
+        return PairProtocol(
+            images=self.images,
+            pairs=self.pairs[rows],
+            labels=None if self.labels is None else self.labels[rows],
+            folds=None if self.folds is None else self.folds[rows],
+            name=self.name,
+            pair_ids=self.pair_ids[rows],
+        )
+
+    def resolve(self, descriptors: DescriptorSet) -> tuple[np.ndarray, np.ndarray]:
+        """Row indices (ia, ib) into ``descriptors`` for both faces of every pair."""
+        rows = descriptors.index_of(self.images, source=self.name)
+        return rows[self.pairs[:, 0]], rows[self.pairs[:, 1]]
