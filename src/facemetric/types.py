@@ -105,7 +105,7 @@ class DescriptorSet:
         if uniq.size != n:
             dup = uniq[counts > 1]
             raise InputError(
-                f"descriptor set has {dup.size} duplicate image id(s), e.g. {dup[0]!r}; ids must be unique"
+                f"descriptor set has {dup.size} duplicate image id(s), e.g. {str(dup[0])!r}; ids must be unique"
             )
         X_flip = None
         if self.X_flip is not None:
@@ -137,7 +137,7 @@ class DescriptorSet:
         if not found.all():
             missing = ids[~found]
             raise InputError(
-                f"{source} names {missing.size} image(s) with no descriptor, e.g. {missing[0]!r}; "
+                f"{source} names {missing.size} image(s) with no descriptor, e.g. {str(missing[0])!r}; "
                 "extract descriptors for them or check that ids are paths relative to the same root"
             )
         return order[pos]

@@ -1,7 +1,99 @@
-"""`facemetric extract`: PLACEHOLDER until implemented."""
+"""`facemetric extract`: images to a descriptor file, resumable, with a failure report."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Optional
 
 import typer
 
+from facemetric.cli.common import progress_bar, progress_enabled
+from facemetric.errors import ConfigError
+
+
+def default_cache(out: Path) -> Path:
+    """``faces.npz`` -> ``faces.cache/`` next to the output."""
+    return out.with_name(out.stem + ".cache")
+
+
+def select_images(root: Path, list_file: Optional[Path], protocol: Optional[Path], protocol_format: Optional[str],
+                  label_depth: int):
+    """The images to process: a --list file, a --protocol's images, or every image under ``root``."""
+    from facemetric.extract import folder_images, list_file_images, protocol_images
+
+    if list_file is not None and protocol is not None:
+        raise ConfigError("give either --list or --protocol, not both")
+    if list_file is not None:
+        return list_file_images(root, list_file, label_depth)
+    if protocol is not None:
+        return protocol_images(root, protocol, protocol_format, label_depth)
+    return folder_images(root, label_depth)
+
+
+def extract(
+    images_root: Path = typer.Argument(..., help="Folder of images, e.g. <root>/<identity>/<image>.jpg."),
+    detector: str = typer.Option(..., "--detector", help="scrfd:MODEL.onnx | yunet:MODEL.onnx | dlib | "
+                                 "landmarks:FILE (5 points per image, paths relative to IMAGES_ROOT)."),
+    embedder: str = typer.Option(..., "--embedder", help="onnx:MODEL.onnx | dlib."),
+    out: Path = typer.Option(..., "--out", help="Descriptor file to write (.npz or .parquet)."),
+    flip: bool = typer.Option(False, "--flip", help="Also store descriptors of the mirrored crops (X_flip)."),
+    list_file: Optional[Path] = typer.Option(None, "--list", help="Text file of image paths relative to "
+                                             "IMAGES_ROOT, one per line; only those are processed."),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", help="Process only the images of this pair "
+                                            "protocol (e.g. LFW pairs.txt)."),
+    protocol_format: Optional[str] = typer.Option(None, "--format", help="Format of --protocol (default: "
+                                                  "detected from the file)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: CPU cores, "
+                                          "at most 4; 1 runs in this process)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Cache folder for resuming (default: "
+                                         "<out stem>.cache next to --out)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
+    face: str = typer.Option("largest", "--face", help="Face to keep when a photo has several: largest or "
+                             "central (better for LFW-style crops centred on the subject)."),
+    min_face: float = typer.Option(20.0, "--min-face", help="Faces whose box is smaller (pixels) are "
+                                   "reported as 'tiny face'."),
+    label_depth: int = typer.Option(0, "--label-depth", help="Which folder of an image path is the "
+                                    "identity (0 = first; e.g. 2 for Data/Images/<id>/frontal/01.jpg)."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Images per batch sent to a worker."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="Switch the progress bar off."),
+) -> None:
+    """Detect, align and embed every image; write descriptors keyed by path relative to IMAGES_ROOT.
+
+    Failed images (unreadable, no face, tiny face) go to <out stem>.failures.csv and never stop
+    the run. Finished images are cached, so an interrupted run resumes where it stopped.
+    """
+    from facemetric.extract import PipelineSpec, extract_to_file
+    from facemetric.extract.pipeline import default_workers
+
+    n_workers = default_workers() if workers is None else workers
+    if n_workers < 1:
+        raise ConfigError(f"--workers must be >= 1; got {n_workers}")
+    items = select_images(images_root, list_file, protocol, protocol_format, label_depth)
+    threads = max(1, (os.cpu_count() or 1) // n_workers)
+    spec = PipelineSpec(detector=detector, embedder=embedder, flip=flip, min_face=min_face, policy=face,
+                        threads=threads)
+    cache_dir = None if no_cache else (cache if cache is not None else default_cache(out))
+    try:
+        with progress_bar(progress_enabled(False if no_progress else None)) as bar:
+            task = bar.add_task("extract", total=len(items))
+            result, report = extract_to_file(
+                items, spec, out, cache_dir=cache_dir, workers=n_workers, batch_size=batch_size,
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except KeyboardInterrupt:
+        resume = "run the same command again to resume" if cache_dir else "nothing was cached (--no-cache)"
+        typer.echo(f"interrupted: {out} was not written; {resume}", err=True)
+        raise typer.Exit(130) from None
+    ds = result.descriptors
+    reasons = Counter(f.reason for f in result.failures)
+    typer.echo(f"{len(ds)} descriptors (dim {ds.dim}{', with flipped' if flip else ''}) of "
+               f"{result.n_images} images -> {out}; {result.n_cached} from the cache")
+    summary = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"
+    typer.echo(f"failures: {summary} -> {report}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add the `extract` command to ``app``. (not implemented yet)"""
+    """Add the `extract` command to ``app``."""
+    app.command("extract")(extract)

@@ -19,6 +19,7 @@ from facemetric.cli import (
     extract,
     fit,
     info,
+    protocol,
     score,
 )
 from facemetric.errors import FacemetricError
@@ -31,7 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (info, evaluate, extract, align, datasets, fit, score, benchmark, challenge):
+for _module in (info, evaluate, extract, align, datasets, fit, score, benchmark, protocol, challenge):
     _module.register(app)
 
 

@@ -13,12 +13,15 @@ Subclasses write ``_fit`` (the maths) and override ``prepare``/``score_prepared`
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils._available_if import available_if
 
-from facemetric.errors import InputError, NotFittedError
+from facemetric.errors import ConfigError, InputError, NotFittedError
 from facemetric.types import DescriptorSet, Provenance, check_matrix
 
 DEFAULT_CHUNK = 1 << 17
@@ -32,6 +35,101 @@ def rowwise_dot(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 def l2_normalize(X: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.maximum(norms, eps)
+
+
+class SingletonIdentityWarning(UserWarning):
+    """Identities with too few images were dropped before fitting a within-class statistic."""
+
+
+def check_param(owner: Any, name: str, value: Any, ok: bool, expected: str) -> None:
+    """Raise the standard parameter message when ``ok`` is false."""
+    if not ok:
+        raise ConfigError(
+            f"The {name!r} parameter of {type(owner).__name__} must be {expected}. Got {value!r} instead."
+        )
+
+
+def encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Identity labels -> (names, codes int64 0..K-1)."""
+    names, codes = np.unique(np.asarray(y), return_inverse=True)
+    return names, codes.astype(np.int64).ravel()
+
+
+def drop_small_identities(
+    X: np.ndarray, y: np.ndarray, owner: str, min_images: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep identities with at least ``min_images`` images; warn naming what was dropped.
+
+    Methods that estimate a within-class scatter learn nothing from an identity seen once.
+    Raises :class:`InputError` when fewer than two identities are left.
+    """
+    names, codes = encode_labels(y)
+    counts = np.bincount(codes, minlength=names.size)
+    small = counts < min_images
+    if small.any():
+        examples = ", ".join(repr(str(n)) for n in names[small][:3])
+        warnings.warn(
+            f"{owner}: dropped {int(small.sum())} of {names.size} identities with fewer than {min_images} "
+            f"images ({int(counts[small].sum())} descriptors), e.g. {examples}; they carry no within-class "
+            "information",
+            SingletonIdentityWarning,
+            stacklevel=3,
+        )
+    keep = ~small[codes]
+    n_left = int((~small).sum())
+    if n_left < 2:
+        raise InputError(
+            f"{owner} needs at least 2 identities with {min_images} or more images each (within-class "
+            f"scatter); got {n_left} among {names.size} identities; add images of more identities"
+        )
+    return X[keep], np.asarray(y)[keep]
+
+
+def class_means(
+    X: np.ndarray, codes: np.ndarray, n_classes: int, chunk: int = 65536
+) -> tuple[np.ndarray, np.ndarray]:
+    """(K, D) float64 class means and (K,) counts, summed by chunks with a sparse indicator matrix."""
+    from scipy import sparse
+
+    counts = np.bincount(codes, minlength=n_classes).astype(np.float64)
+    sums = np.zeros((n_classes, X.shape[1]), dtype=np.float64)
+    for lo in range(0, X.shape[0], chunk):
+        c = codes[lo:lo + chunk]
+        ind = sparse.csr_matrix((np.ones(c.size), (c, np.arange(c.size))), shape=(n_classes, c.size))
+        sums += ind @ X[lo:lo + chunk].astype(np.float64)
+    return sums / np.maximum(counts, 1)[:, None], counts
+
+
+def scatter(X: np.ndarray, center: np.ndarray | None = None, chunk: int = 65536) -> np.ndarray:
+    """``sum_i (x_i - c)(x_i - c)^T`` in float64, by chunks of rows (no N x D float64 copy)."""
+    d = X.shape[1]
+    S = np.zeros((d, d), dtype=np.float64)
+    for lo in range(0, X.shape[0], chunk):
+        B = X[lo:lo + chunk].astype(np.float64)
+        if center is not None:
+            B -= center
+        S += B.T @ B
+    return S
+
+
+def within_class_scatter(
+    X: np.ndarray, codes: np.ndarray, means: np.ndarray, chunk: int = 65536
+) -> np.ndarray:
+    """``sum_i (x_i - m_{y_i})(x_i - m_{y_i})^T`` in float64, by chunks of rows."""
+    d = X.shape[1]
+    S = np.zeros((d, d), dtype=np.float64)
+    for lo in range(0, X.shape[0], chunk):
+        B = X[lo:lo + chunk].astype(np.float64) - means[codes[lo:lo + chunk]]
+        S += B.T @ B
+    return S
+
+
+def shrink(S: np.ndarray, shrinkage: float) -> np.ndarray:
+    """``(1 - a) S + a * mean(diag S) * I``: keeps a covariance well conditioned."""
+    if shrinkage <= 0:
+        return S
+    d = S.shape[0]
+    return (1.0 - shrinkage) * S + shrinkage * (np.trace(S) / d) * np.eye(d)
 
 
 class PairMetric(BaseEstimator):
@@ -52,13 +150,20 @@ class PairMetric(BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> PairMetric:
         X = check_matrix(X, "training descriptors")
         if X.shape[0] == 0:
-            raise InputError("training descriptors are empty; give at least two identities")
+            raise InputError("training descriptors are empty (0 samples); give at least two identities")
         if self.needs_labels:
             if y is None:
                 raise InputError(f"{type(self).__name__} needs identity labels to fit")
             y = np.asarray(y)
-            if y.shape[0] != X.shape[0]:
-                raise InputError(f"{X.shape[0]} training descriptors but {y.shape[0]} labels")
+            if y.ndim != 1 or y.shape[0] != X.shape[0]:
+                raise InputError(f"{X.shape[0]} training descriptors but labels of shape {y.shape}; "
+                                 "give one identity label per descriptor")
+            n_ids = np.unique(y).size
+            if n_ids < 2:
+                raise InputError(
+                    f"{type(self).__name__} needs at least 2 identities to learn from; got {n_ids} "
+                    f"identity (1 class) in {X.shape[0]} sample(s)"
+                )
         self.n_features_in_ = X.shape[1]
         self._fit(X, y)
         return self
@@ -71,6 +176,9 @@ class PairMetric(BaseEstimator):
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         """Learn the state; set attributes ending in ``_``. Default: nothing to learn."""
+
+    def _after_load(self) -> None:
+        """Hook run by :func:`facemetric.metrics.persist.load_model` once attributes are restored."""
 
     # --- scoring -----------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -107,9 +215,47 @@ class PairMetric(BaseEstimator):
         """Map descriptors row by row before scoring. Default: identity."""
         return X
 
+    @available_if(lambda self: self.is_projection)
+    def transform(self, X: Any) -> np.ndarray:
+        """Project descriptors into the learned space (projection methods only)."""
+        X = self._check_dim(X, "descriptors")
+        return self.prepare(X)
+
+    # --- persistence -------------------------------------------------------------
+    def save(self, model_dir: str | Path) -> Path:
+        """Write ``model.json`` + ``arrays.npz`` (see :mod:`facemetric.metrics.persist`)."""
+        from facemetric.metrics.persist import save_model
+
+        return save_model(self, model_dir)
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> PairMetric:
+        """Load a model saved by :meth:`save`; refuses a model of another class."""
+        from facemetric.metrics.persist import load_model
+
+        model = load_model(model_dir)
+        if not isinstance(model, cls):
+            raise InputError(f"{model_dir}: holds a {type(model).__name__} model, not a {cls.__name__}")
+        return model
+
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
         """Score aligned rows of prepared descriptors."""
         raise NotImplementedError
+
+    def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, *, block: int = 256) -> np.ndarray:
+        """Scores of every row of prepared ``Za`` against every row of prepared ``Zb``, shape (na, nb).
+
+        Default: ``score_prepared`` on blocks of broadcast pairs. Metrics whose score is a dot
+        product of prepared rows override it with a matrix product.
+        """
+        out = np.empty((Za.shape[0], Zb.shape[0]), dtype=np.float64)
+        step = max(1, (block * block) // max(Zb.shape[0], 1))
+        for start in range(0, Za.shape[0], step):
+            rows = Za[start : start + step]
+            left = np.repeat(rows, Zb.shape[0], axis=0)
+            right = np.tile(Zb, (rows.shape[0], 1))
+            out[start : start + rows.shape[0]] = self.score_prepared(left, right).reshape(rows.shape[0], -1)
+        return out
 
     def pair_score(self, Xa: Any, Xb: Any) -> np.ndarray:
         """Similarity of each row of ``Xa`` with the same row of ``Xb``; higher = same person."""
@@ -142,3 +288,12 @@ class PairMetric(BaseEstimator):
             sl = slice(start, start + chunk_size)
             out[sl] = self.score_prepared(Z[ia[sl]], Z[ib[sl]])
         return out
+
+
+def pca_basis(Z: np.ndarray, n_components: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean (D,), V (D, k))``: the top-``k`` principal axes of ``Z`` (``None``: all, ``k <= n - 1``)."""
+    n, d = Z.shape
+    mean = Z.mean(axis=0, dtype=np.float64)
+    evals, evecs = np.linalg.eigh(scatter(Z, mean))
+    k = min(d, max(n - 1, 1)) if n_components is None else min(n_components, d, max(n - 1, 1))
+    return mean, evecs[:, np.argsort(evals)[::-1][:k]]

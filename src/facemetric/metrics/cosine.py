@@ -17,3 +17,6 @@ class Cosine(PairMetric):
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
         return rowwise_dot(Za, Zb)
+
+    def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, **_: object) -> np.ndarray:
+        return (Za @ Zb.T).astype(np.float64)

@@ -1,0 +1,183 @@
+"""``create_challenge``: from labelled test pairs to an organiser folder and a participant bundle.
+
+Test images get anonymous ids and the pairs a seeded shuffled order with anonymous pair ids,
+so neither file names nor pair order leak a label. The split into public and private pairs
+is stratified by label and seeded. L2 and cosine baselines are scored and entered.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from facemetric.challenge.config import ChallengeConfig, contest_paths, save_config
+from facemetric.challenge.contest import Answers, Contest, save_answers
+from facemetric.challenge.scoring import check_metric
+from facemetric.challenge.split import stratified_split
+from facemetric.challenge.store import ChallengeStore
+from facemetric.challenge.submission import HEADER, format_submission
+from facemetric.errors import ConfigError, InputError, ProtocolError
+from facemetric.io import save_descriptors
+from facemetric.io.atomic import atomic_open, write_text_atomic
+from facemetric.metrics import Cosine, L2
+from facemetric.types import DescriptorSet, PairProtocol
+
+BYTES_PER_PAIR = 48  # room for "p00000," and a float written in full
+BASELINES = {"baseline: L2": L2, "baseline: cosine": Cosine}
+
+
+@dataclass(frozen=True)
+class CreatedChallenge:
+    directory: Path
+    bundle: Path
+    admin_token: str
+    n_pairs: int
+    n_public: int
+
+
+def _check_disjoint(train: DescriptorSet, test: DescriptorSet) -> None:
+    shared_ids = np.intersect1d(train.ids, test.ids)
+    if shared_ids.size:
+        raise InputError(
+            f"{shared_ids.size} test image(s) are also in the training set, e.g. {shared_ids[0]!r}; "
+            "remove them from the training descriptors"
+        )
+    train_people = set(train.labels.tolist()) - {""}
+    test_people = set(test.labels.tolist()) - {""}
+    overlap = sorted(train_people & test_people)
+    if overlap:
+        raise InputError(
+            f"{len(overlap)} identit(y/ies) appear in both training and test descriptors, e.g. {overlap[0]!r}; "
+            "train on identities that are not in the test pairs"
+        )
+
+
+def _readme(config: ChallengeConfig, n_train: int, n_test: int, n_pairs: int) -> str:
+    return f"""# {config.title}
+
+Verify faces: for each test pair, say how likely the two faces show the same person.
+
+## Files
+
+- `train.npz`: {n_train} training descriptors with their identities (keys `X`, optional `X_flip`
+  for the horizontally flipped crop, `labels`, `ids`, `provenance`). Load it with
+  `facemetric.io.load_descriptors("train.npz")` or `numpy.load`.
+- `test.npz`: {n_test} test descriptors with anonymous ids and no identities (same keys).
+- `test_pairs.csv`: {n_pairs} pairs, `pair_id,a,b`, where `a` and `b` are ids in `test.npz`.
+- `sample_submission.csv`: a valid submission with a constant score.
+
+## Submission
+
+A UTF-8 CSV file with the header `pair_id,score` and exactly one line per pair of
+`test_pairs.csv`, in any order. A **higher score means "same person"**. Scores must be finite
+numbers. The file may be at most {config.max_upload_bytes} bytes.
+
+Metric: `{config.metric}`. The leaderboard shows the score on a public part ({config.public_fraction:.0%})
+of the pairs; the final ranking uses the other, private part, revealed when the contest closes.
+Each team may submit {config.daily_limit} time(s) per day (UTC) and choose up to {config.max_final}
+final submission(s); by default its best public one counts.
+
+Submit through the web form, or:
+
+```
+curl -H "Authorization: Bearer $TOKEN" -F file=@submission.csv http://HOST:PORT/api/submissions
+```
+"""
+
+
+def _write_bundle(directory: Path, train: DescriptorSet, test: DescriptorSet, pair_ids: np.ndarray,
+                  a: np.ndarray, b: np.ndarray, config: ChallengeConfig) -> None:
+    bundle = contest_paths(directory)["bundle"]
+    bundle.mkdir(parents=True)
+    save_descriptors(train, bundle / "train.npz")
+    save_descriptors(test, bundle / "test.npz")
+    with atomic_open(bundle / "test_pairs.csv") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(("pair_id", "a", "b"))
+        writer.writerows(zip(pair_ids.tolist(), a.tolist(), b.tolist()))
+    with atomic_open(bundle / "sample_submission.csv") as fh:
+        fh.write(",".join(HEADER) + "\n")
+        fh.writelines(f"{p},0.5\n" for p in pair_ids.tolist())
+    write_text_atomic(bundle / "README.md", _readme(config, len(train), len(test), pair_ids.size))
+
+
+def create_challenge(
+    train: DescriptorSet,
+    test: DescriptorSet,
+    protocol: PairProtocol,
+    out: str | Path,
+    config: ChallengeConfig = ChallengeConfig(),
+) -> CreatedChallenge:
+    """Build the contest folder ``out`` (which must not exist yet); return it with the admin token.
+
+    The folder is built beside ``out`` and renamed into place at the end, so a failure leaves nothing.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out}: already exists and is not empty; choose a new folder for the contest")
+    if protocol.labels is None:
+        raise ProtocolError(f"{protocol.name}: the test pairs have no labels; the organiser needs them to score")
+    rows = test.index_of(protocol.images, source=protocol.name)
+    test = test.subset(rows)  # only the images the pairs use, in protocol order
+    _check_disjoint(train, test)
+    flip = config.flip
+    if flip == "sum" and (train.X_flip is None or test.X_flip is None):
+        flip = "none"
+    rng = np.random.default_rng(config.seed)
+    image_order = rng.permutation(len(test))
+    anon = np.empty(len(test), dtype=object)
+    anon[image_order] = [f"t{i:05d}" for i in range(len(test))]
+    anon = anon.astype(str)
+    pair_order = rng.permutation(len(protocol))
+    pair_ids = np.array([f"p{i:05d}" for i in range(len(protocol))])
+    labels = protocol.labels[pair_order]
+    ia, ib = protocol.pairs[pair_order, 0], protocol.pairs[pair_order, 1]
+    public = stratified_split(labels, config.public_fraction, config.seed)
+    metric = check_metric(config.metric, labels[public])
+    check_metric(config.metric, labels[~public])
+    config = replace(config, metric=metric, flip=flip, n_pairs=len(protocol))
+    if config.max_upload_bytes < BYTES_PER_PAIR * len(protocol):
+        raise ConfigError(
+            f"max upload size {config.max_upload_bytes} bytes is too small for {len(protocol)} pairs; "
+            f"allow at least {BYTES_PER_PAIR * len(protocol)} bytes"
+        )
+
+    test_public = DescriptorSet(X=test.X, X_flip=test.X_flip, labels=np.full(len(test), ""), ids=anon,
+                                provenance=test.provenance)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _write_bundle(work, train, test_public, pair_ids, anon[ia], anon[ib], config)
+        paths = contest_paths(work)
+        paths["answers"].parent.mkdir(parents=True)
+        save_answers(Answers(pair_ids=pair_ids, labels=labels, public=public), paths["answers"])
+        with atomic_open(paths["test_ids"]) as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(("id", "image", "label"))
+            writer.writerows(zip(anon.tolist(), test.ids.tolist(), test.labels.tolist()))
+        save_config(config, work)
+        store = ChallengeStore(paths["db"])
+        store.initialize()
+        admin_token = store.new_admin_token()
+        contest = Contest(work)
+        X = test.fused(flip).X
+        for name, cls in BASELINES.items():
+            team, _ = store.add_team(name, baseline=True)
+            scores = cls().fit(X).score_pairs(X, ia, ib)
+            contest.submit(team, format_submission(pair_ids, scores), enforce_limit=False)
+        contest.store.disconnect()
+        store.disconnect()
+        if out.exists():
+            out.rmdir()
+        os.replace(work, out)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return CreatedChallenge(directory=out, bundle=contest_paths(out)["bundle"], admin_token=admin_token,
+                            n_pairs=len(protocol), n_public=int(public.sum()))

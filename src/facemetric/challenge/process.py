@@ -1,0 +1,79 @@
+"""Run a contest server in a child process (for tests, benchmarks and scripted hosting)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from facemetric.errors import ConfigError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago on ``host``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """A ``facemetric challenge serve`` child process."""
+
+    directory: Path
+    port: int
+    host: str = "127.0.0.1"
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        """Start the server and wait until it answers ``/api/leaderboard``."""
+        cmd = [sys.executable, "-m", "facemetric.cli.main", "challenge", "serve", str(self.directory),
+               "--host", self.host, "--port", str(self.port), "--no-access-log"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise ConfigError(f"the contest server exited with code {self.proc.returncode}: {err.strip()[-500:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/api/leaderboard", timeout=2) as resp:
+                    if resp.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise ConfigError(f"the contest server did not answer on {self.url} within {timeout:.0f} s")
+
+    def kill(self) -> None:
+        """SIGKILL: the crash the fault test simulates."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Terminate politely, then kill."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()

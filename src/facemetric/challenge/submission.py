@@ -1,0 +1,103 @@
+"""Reading a submitted CSV (``pair_id,score``) into one score per pair, or one clear error."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+
+from facemetric.errors import InputError
+
+HEADER = ("pair_id", "score")
+
+
+class SubmissionError(InputError):
+    """A submission file cannot be scored. ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int) -> np.ndarray:
+    """Scores in the order of ``pair_index`` (pair id -> row), from the bytes of a CSV file.
+
+    Checks, each failing with one message: size, UTF-8 encoding, header ``pair_id,score``,
+    two fields per line, known pair ids, no id twice, numbers that are finite, no id missing.
+    """
+    if len(data) > max_bytes:
+        raise SubmissionError(
+            f"the file is {len(data)} bytes but the limit is {max_bytes} bytes; send only pair_id,score lines",
+            status=413,
+        )
+    if not data.strip():
+        raise SubmissionError("the file is empty; send a CSV with the header pair_id,score and one line per pair")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(
+            f"the file is not UTF-8 text (invalid byte at position {exc.start}); save it as a UTF-8 CSV"
+        ) from exc
+    if "\x00" in text:
+        raise SubmissionError("the file contains NUL characters; send a plain-text CSV")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise SubmissionError(f"the header line cannot be read ({exc}); start the file with pair_id,score") from exc
+    if tuple(h.strip() for h in header) != HEADER:
+        raise SubmissionError(
+            f"the first line must be the header 'pair_id,score'; got {_short(','.join(header))!r}"
+        )
+    scores = np.full(len(pair_index), np.nan)
+    seen_on: dict[str, int] = {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != 2:
+                raise SubmissionError(f"line {line}: expected 2 fields 'pair_id,score' but got {len(row)}")
+            pair_id, raw = row[0].strip(), row[1].strip()
+            where = pair_index.get(pair_id)
+            if where is None:
+                raise SubmissionError(
+                    f"line {line}: unknown pair id {_short(pair_id)!r}; use the ids of test_pairs.csv"
+                )
+            if pair_id in seen_on:
+                raise SubmissionError(
+                    f"line {line}: pair id {_short(pair_id)!r} appears twice (first on line {seen_on[pair_id]}); "
+                    "give each pair exactly once"
+                )
+            seen_on[pair_id] = line
+            try:
+                value = float(raw)
+            except ValueError:
+                raise SubmissionError(f"line {line}: score {_short(raw)!r} is not a number") from None
+            if not math.isfinite(value):
+                raise SubmissionError(
+                    f"line {line}: score {_short(raw)!r} is not finite; give a finite number for every pair"
+                )
+            scores[where] = value
+    except csv.Error as exc:
+        raise SubmissionError(f"line {reader.line_num}: malformed CSV ({exc})") from None
+    if len(seen_on) != len(pair_index):
+        missing = [p for p in pair_index if p not in seen_on]
+        raise SubmissionError(
+            f"{len(missing)} pair id(s) are missing, e.g. {_short(missing[0])!r}; "
+            f"give one score for each of the {len(pair_index)} pairs of test_pairs.csv"
+        )
+    return scores
+
+
+def format_submission(pair_ids: np.ndarray, scores: np.ndarray) -> bytes:
+    """The CSV bytes of a submission (used for baselines, the demo and tests)."""
+    lines = ["pair_id,score"]
+    lines += [f"{p},{float(s)!r}" for p, s in zip(np.asarray(pair_ids).astype(str), scores)]
+    return ("\n".join(lines) + "\n").encode("utf-8")

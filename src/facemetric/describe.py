@@ -1,0 +1,74 @@
+"""Plain-dict descriptions of descriptor sets and protocols (behind ``facemetric info``)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facemetric.errors import InputError
+from facemetric.types import DescriptorSet, PairProtocol
+
+
+def describe_descriptors(ds: DescriptorSet) -> dict[str, Any]:
+    names, counts = np.unique(ds.labels, return_counts=True)
+    norms = np.linalg.norm(ds.X, axis=1)
+    return {
+        "kind": "descriptors",
+        "n_descriptors": len(ds),
+        "dim": ds.dim,
+        "has_flip": ds.X_flip is not None,
+        "n_identities": int(names.size),
+        "identities_with_2+_images": int((counts >= 2).sum()),
+        "unknown_labels": int((ds.labels == "").sum()),
+        "norm_min": float(norms.min()) if norms.size else None,
+        "norm_median": float(np.median(norms)) if norms.size else None,
+        "norm_max": float(norms.max()) if norms.size else None,
+        "provenance": ds.provenance.to_dict(),
+        "first_id": str(ds.ids[0]) if len(ds) else None,
+    }
+
+
+def describe_protocol(p: PairProtocol) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "kind": "protocol",
+        "name": p.name,
+        "n_pairs": len(p),
+        "n_images": int(np.unique(p.pairs).size),
+        "labels": "hidden" if p.labels is None else "present",
+    }
+    if p.labels is not None:
+        facts["n_matched"] = int(p.labels.sum())
+        facts["n_mismatched"] = int(len(p) - p.labels.sum())
+    if p.folds is not None:
+        folds, counts = np.unique(p.folds, return_counts=True)
+        facts["n_folds"] = int(folds.size)
+        facts["pairs_per_fold"] = counts.tolist()
+    else:
+        facts["n_folds"] = 0
+    facts["first_pair"] = [str(p.a[0]), str(p.b[0])]
+    return facts
+
+
+def _npz_keys(path: Path) -> set[str]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return set(data.files)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .npz file ({exc.__class__.__name__}); it may be truncated") from exc
+
+
+def describe_path(path: str | Path, format: str | None = None) -> dict[str, Any]:
+    """Describe a descriptor file (.npz with X or emb, .parquet) or any protocol file."""
+    from facemetric.io import load_descriptors, load_protocol
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: does not exist; check the path")
+    if format is None and path.suffix == ".parquet":
+        return describe_descriptors(load_descriptors(path))
+    if format is None and path.suffix == ".npz" and _npz_keys(path) & {"X", "emb"}:
+        return describe_descriptors(load_descriptors(path))
+    return describe_protocol(load_protocol(path, format=format))

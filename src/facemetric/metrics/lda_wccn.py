@@ -1,0 +1,57 @@
+"""LDA, length normalisation, then WCCN, scored with cosine ("lda-wccn")."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facemetric.metrics.base import PairMetric, check_param, drop_small_identities, l2_normalize, rowwise_dot
+from facemetric.metrics.lda import fit_lda
+from facemetric.metrics.wccn import fit_wccn
+
+
+class LDAWCCN(PairMetric):
+    """The i-vector recipe: ``u = l2n((l2n(x) - mean) @ W_lda)``, then ``z = B^T (u - mean_u)``, cosine.
+
+    LDA (unit-length axes, not whitened) keeps the discriminant directions; WCCN, fitted on
+    the length-normalised LDA outputs, then normalises what within-class variation remains.
+    Identities with one image are dropped (with a :class:`SingletonIdentityWarning`).
+
+    Parameters
+    ----------
+    n_components : int or None, default None
+        LDA dimensions (``None``: ``min(dim, n_identities - 1)``).
+    shrinkage : float in [0, 1], default 0.1
+        Shrinkage of the within-class covariance, in both LDA and WCCN.
+    normalize : bool, default True
+        L2-normalise descriptors first.
+    """
+
+    is_projection = True
+
+    def __init__(self, n_components: int | None = None, shrinkage: float = 0.1, normalize: bool = True) -> None:
+        self.n_components = n_components
+        self.shrinkage = shrinkage
+        self.normalize = normalize
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
+        check_param(self, "n_components", self.n_components,
+                    self.n_components is None or (isinstance(self.n_components, int) and self.n_components >= 1),
+                    "None or an int >= 1")
+        check_param(self, "shrinkage", self.shrinkage,
+                    isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1, "a float in [0, 1]")
+        Z = l2_normalize(X) if self.normalize else X
+        Z, y = drop_small_identities(Z, y, type(self).__name__)
+        mean, W, _ = fit_lda(Z, y, self.n_components, float(self.shrinkage), whiten=False)
+        self.mean_ = mean.astype(np.float32)
+        self.lda_components_ = W.T.astype(np.float32)  # (k, d)
+        U = l2_normalize((Z - self.mean_) @ self.lda_components_.T)
+        self.lda_mean_ = U.mean(axis=0, dtype=np.float64).astype(np.float32)
+        self.wccn_components_ = fit_wccn(U - self.lda_mean_, y, float(self.shrinkage)).T.astype(np.float32)
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        Z = l2_normalize(X) if self.normalize else X
+        U = l2_normalize((Z - self.mean_) @ self.lda_components_.T)
+        return l2_normalize((U - self.lda_mean_) @ self.wccn_components_.T)
+
+    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
+        return rowwise_dot(Za, Zb)

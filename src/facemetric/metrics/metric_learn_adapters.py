@@ -1,0 +1,164 @@
+"""Adapters for metric-learn's supervised learners (optional extra ``metric-learn``).
+
+Each learns a Mahalanobis projection ``L`` (metric-learn's ``components_``) on
+L2-normalised, PCA-reduced, subsampled training descriptors; scoring is the cosine of
+``L P^T (l2n(x) - mean)`` (``score="cosine"``) or ``-||L P^T (x1 - x2)||^2``
+(``score="euclidean"``). These learners are iterative and scale badly (ITML and LMNN
+look at pairs or neighbours, NCA and MLKR at all pairs of a batch), hence:
+
+* ``n_pca`` (default 64): PCA dimensions before the learner;
+* ``max_samples`` (default 2000): descriptors kept, by whole identities drawn with ``seed``
+  (identities with one image are dropped first: they give no same-person information);
+* ``max_iter``: passed to the learner.
+
+MLKR is a regression learner; it gets one random scalar target per identity (drawn with
+``seed``), so that it learns to pull same-identity neighbours together.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, ClassVar, Iterator
+
+import numpy as np
+
+from facemetric.errors import require
+from facemetric.metrics.base import (
+    PairMetric,
+    check_param,
+    drop_small_identities,
+    encode_labels,
+    l2_normalize,
+    pca_basis,
+    rowwise_dot,
+)
+
+SCORES = ("cosine", "euclidean")
+
+
+@contextmanager
+def _sklearn_compat() -> Iterator[None]:
+    """metric-learn 0.7.0 passes ``force_all_finite``, which scikit-learn 1.8 renamed ``ensure_all_finite``.
+
+    Rename it on the fly inside ``metric_learn._util`` while a learner fits (inputs are
+    already checked finite by facemetric).
+    """
+    util = require("metric_learn._util", "metric-learn")
+    originals = {name: getattr(util, name) for name in ("check_array", "check_X_y")}
+
+    def renamed(func: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if "force_all_finite" in kwargs:
+                kwargs["ensure_all_finite"] = kwargs.pop("force_all_finite")
+            return func(*args, **kwargs)
+
+        return call
+
+    for name, func in originals.items():
+        setattr(util, name, renamed(func))
+    try:
+        yield
+    finally:
+        for name, func in originals.items():
+            setattr(util, name, func)
+
+
+class MetricLearnAdapter(PairMetric):
+    """Base of the metric-learn adapters; subclasses name the learner and its arguments."""
+
+    is_projection = True
+    learner_name: ClassVar[str] = ""
+
+    def __init__(
+        self, n_pca: int | None = 64, max_samples: int = 2000, max_iter: int = 100, score: str = "cosine",
+        seed: int = 0,
+    ) -> None:
+        self.n_pca = n_pca
+        self.max_samples = max_samples
+        self.max_iter = max_iter
+        self.score = score
+        self.seed = seed
+
+    def _learner(self, ml: Any) -> Any:
+        raise NotImplementedError
+
+    def _targets(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return codes
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
+        check_param(self, "n_pca", self.n_pca,
+                    self.n_pca is None or (isinstance(self.n_pca, int) and self.n_pca >= 1), "None or an int >= 1")
+        check_param(self, "max_samples", self.max_samples,
+                    isinstance(self.max_samples, int) and self.max_samples >= 4, "an int >= 4")
+        check_param(self, "max_iter", self.max_iter, isinstance(self.max_iter, int) and self.max_iter >= 1,
+                    "an int >= 1")
+        check_param(self, "score", self.score, self.score in SCORES, f"one of {SCORES}")
+        ml = require("metric_learn", "metric-learn")
+        Z = l2_normalize(X)
+        Z, y = drop_small_identities(Z, y, type(self).__name__)
+        names, codes = encode_labels(y)
+        rng = np.random.default_rng(self.seed)
+        if Z.shape[0] > self.max_samples:  # whole identities, in a seeded random order
+            order = rng.permutation(names.size)
+            sizes = np.bincount(codes, minlength=names.size)[order]
+            chosen = order[: max(2, int(np.searchsorted(np.cumsum(sizes), self.max_samples, side="right")))]
+            rows = np.flatnonzero(np.isin(codes, chosen))
+            Z, codes = Z[rows], np.unique(codes[rows], return_inverse=True)[1].ravel()
+        mean, V = pca_basis(Z, self.n_pca)
+        if self.n_pca is None:
+            V = np.eye(Z.shape[1])
+        P = (Z - mean) @ V
+        learner = self._learner(ml)
+        with _sklearn_compat():
+            learner.fit(P, self._targets(codes, rng))
+        L = np.asarray(learner.components_, dtype=np.float64)  # (k, n_pca)
+        self.mean_ = mean.astype(np.float32)
+        self.components_ = (L @ V.T).astype(np.float32)  # (k, d)
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        U = (l2_normalize(X) - self.mean_) @ self.components_.T
+        return l2_normalize(U) if self.score == "cosine" else U
+
+    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
+        if self.score == "cosine":
+            return rowwise_dot(Za, Zb)
+        diff = Za - Zb
+        return -np.einsum("ij,ij->i", diff, diff)
+
+
+class MetricLearnITML(MetricLearnAdapter):
+    """metric-learn's ``ITML_Supervised``: information-theoretic metric learning from sampled constraints."""
+
+    def _learner(self, ml: Any) -> Any:
+        return ml.ITML_Supervised(max_iter=self.max_iter * 10, random_state=self.seed)
+
+
+class MetricLearnLMNN(MetricLearnAdapter):
+    """metric-learn's ``LMNN``: large-margin nearest neighbours (1 target neighbour, so identities of 2 images count)."""
+
+    def _learner(self, ml: Any) -> Any:
+        return ml.LMNN(n_neighbors=1, max_iter=self.max_iter, random_state=self.seed)
+
+
+class MetricLearnNCA(MetricLearnAdapter):
+    """metric-learn's ``NCA``: neighbourhood components analysis."""
+
+    def _learner(self, ml: Any) -> Any:
+        return ml.NCA(max_iter=self.max_iter, random_state=self.seed)
+
+
+class MetricLearnMLKR(MetricLearnAdapter):
+    """metric-learn's ``MLKR`` on one random scalar target per identity."""
+
+    def _learner(self, ml: Any) -> Any:
+        return ml.MLKR(max_iter=self.max_iter, random_state=self.seed)
+
+    def _targets(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return rng.standard_normal(int(codes.max()) + 1)[codes]
+
+
+class MetricLearnLFDA(MetricLearnAdapter):
+    """metric-learn's ``LFDA``: local Fisher discriminant analysis."""
+
+    def _learner(self, ml: Any) -> Any:
+        return ml.LFDA(k=1)

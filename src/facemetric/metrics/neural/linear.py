@@ -1,0 +1,22 @@
+"""``neural-linear``: a linear projection head (see :class:`NeuralHead`)."""
+
+from __future__ import annotations
+
+from facemetric.metrics.neural.head import NeuralHead
+
+
+class NeuralLinear(NeuralHead):
+    """:class:`NeuralHead` with ``hidden_dim=0``: ``W (n(x) - m) + b``, cosine in the projected space."""
+
+    def __init__(self, *, hidden_dim: int = 0, out_dim: int | None = None, loss: str = "multi-similarity",
+                 loss_params: dict | None = None, miner: str = "auto", lr: float = 1e-3,
+                 weight_decay: float = 0.0, max_epochs: int = 50, patience: int = 5,
+                 val_fraction: float = 0.15, n_val_pairs: int = 6000, batch_identities: int = 32,
+                 images_per_identity: int = 4, dropout: float = 0.0, seed: int = 0, device: str = "auto",
+                 n_threads: int | None = None, progress: bool | None = None) -> None:
+        super().__init__(
+            hidden_dim=hidden_dim, out_dim=out_dim, loss=loss, loss_params=loss_params, miner=miner, lr=lr,
+            weight_decay=weight_decay, max_epochs=max_epochs, patience=patience, val_fraction=val_fraction,
+            n_val_pairs=n_val_pairs, batch_identities=batch_identities, images_per_identity=images_per_identity,
+            dropout=dropout, seed=seed, device=device, n_threads=n_threads, progress=progress,
+        )

@@ -1,0 +1,68 @@
+"""Within-class covariance normalisation, scored with cosine ("wccn")."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facemetric.metrics.base import (
+    PairMetric,
+    check_param,
+    class_means,
+    drop_small_identities,
+    encode_labels,
+    l2_normalize,
+    rowwise_dot,
+    shrink,
+    within_class_scatter,
+)
+
+
+def fit_wccn(Z: np.ndarray, y: np.ndarray, shrinkage: float) -> np.ndarray:
+    """``B`` (D, D) with ``B B^T = S_w^{-1}`` (lower Cholesky factor of the inverse within-class covariance)."""
+    names, codes = encode_labels(y)
+    n, d = Z.shape
+    means, _ = class_means(Z, codes, names.size)
+    Sw = within_class_scatter(Z, codes, means) / n
+    Sw = shrink(Sw, shrinkage) + 1e-9 * np.trace(Sw) / d * np.eye(d)
+    return np.linalg.cholesky(np.linalg.inv(Sw))
+
+
+class WCCN(PairMetric):
+    """Cosine after ``z = B^T (l2n(x) - mean)`` with ``B B^T = S_w^{-1}`` (Hatch et al. 2006).
+
+    It damps the directions in which images of one person vary most (pose, expression,
+    lighting). The within-class covariance is shrunk towards a multiple of the identity.
+    Identities with one image are dropped (with a :class:`SingletonIdentityWarning`).
+
+    Parameters
+    ----------
+    shrinkage : float in [0, 1], default 0.1
+        ``S_w <- (1 - a) S_w + a * mean(diag S_w) * I``.
+    center : bool, default True
+        Subtract the training mean before projecting.
+    normalize : bool, default True
+        L2-normalise descriptors first.
+    """
+
+    is_projection = True
+
+    def __init__(self, shrinkage: float = 0.1, center: bool = True, normalize: bool = True) -> None:
+        self.shrinkage = shrinkage
+        self.center = center
+        self.normalize = normalize
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
+        check_param(self, "shrinkage", self.shrinkage,
+                    isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1, "a float in [0, 1]")
+        Z = l2_normalize(X) if self.normalize else X
+        mean = Z.mean(axis=0, dtype=np.float64) if self.center else np.zeros(Z.shape[1])
+        Z, y = drop_small_identities(Z, y, type(self).__name__)
+        self.mean_ = mean.astype(np.float32)
+        self.components_ = fit_wccn(Z, y, float(self.shrinkage)).T.astype(np.float32)  # B^T
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        Z = l2_normalize(X) if self.normalize else X
+        return l2_normalize((Z - self.mean_) @ self.components_.T)
+
+    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
+        return rowwise_dot(Za, Zb)

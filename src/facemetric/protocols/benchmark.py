@@ -1,0 +1,279 @@
+"""A grid of metrics over one protocol: scores, figures, and the change against cosine.
+
+Each method is scored either by identity-disjoint k-fold on the test set's own folds
+(no training set given) or in train/test mode. Scores of every method are cached in
+``cache_dir`` keyed by the method, the data and the protocol, so an interrupted benchmark
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from facemetric.errors import ConfigError, FacemetricError, ProtocolError
+from facemetric.io.atomic import atomic_path
+from facemetric.protocols.kfold import identity_disjoint_kfold
+from facemetric.protocols.methods import MethodSpec
+from facemetric.protocols.scores import ProtocolScores
+from facemetric.protocols.train_test import train_test_scores
+from facemetric.types import DescriptorSet, PairProtocol
+
+BASELINES = ("cosine", "l2")
+REFERENCE = "cosine"
+
+
+def data_fingerprint(*parts: Any) -> str:
+    """SHA-256 over arrays and JSON-able values: what a cached score depends on."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            arr = np.ascontiguousarray(part)
+            h.update(str((arr.dtype.str, arr.shape)).encode())
+            h.update(arr.tobytes() if arr.dtype.kind != "U" else "\n".join(arr.tolist()).encode())
+        else:
+            h.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def scores_fingerprint(spec: MethodSpec, test: DescriptorSet, protocol: PairProtocol,
+                       train: DescriptorSet | None) -> str:
+    parts: list[Any] = [spec.name, spec.params, protocol.images, protocol.pairs, protocol.pair_ids,
+                        test.X, test.ids, test.labels]
+    if protocol.folds is not None:
+        parts.append(protocol.folds)
+    if train is not None:
+        parts += [train.X, train.ids, train.labels]
+    return data_fingerprint(*parts)
+
+
+def _slug(label: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in label)
+    return keep[:80] + "-" + hashlib.sha1(label.encode()).hexdigest()[:8]
+
+
+def load_cached(path: Path, fingerprint: str) -> ProtocolScores | None:
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            meta = json.loads(str(d["meta"]))
+            if meta.get("fingerprint") != fingerprint:
+                return None
+            return ProtocolScores(
+                method=meta["method"], scores=d["scores"], labels=d["labels"] if "labels" in d else None,
+                folds=d["folds"] if "folds" in d else None, mode=meta["mode"], transductive=meta["transductive"],
+                fit_seconds=meta["fit_seconds"], score_seconds=meta["score_seconds"], n_train=meta["n_train"],
+                fold_auc=meta["fold_auc"],
+            )
+    except (OSError, ValueError, KeyError):
+        return None  # a damaged cache entry is recomputed
+
+
+def save_cached(path: Path, fingerprint: str, ps: ProtocolScores) -> None:
+    meta = {"fingerprint": fingerprint, "method": ps.method, "mode": ps.mode, "transductive": ps.transductive,
+            "fit_seconds": ps.fit_seconds, "score_seconds": ps.score_seconds, "n_train": ps.n_train,
+            "fold_auc": ps.fold_auc}
+    arrays: dict[str, np.ndarray] = {"scores": ps.scores, "meta": np.array(json.dumps(meta))}
+    if ps.labels is not None:
+        arrays["labels"] = ps.labels
+    if ps.folds is not None:
+        arrays["folds"] = ps.folds
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+
+def with_baselines(specs: list[MethodSpec]) -> list[MethodSpec]:
+    """The grid with cosine and L2 first (each once)."""
+    labels = {s.label for s in specs}
+    base = [MethodSpec(b) for b in BASELINES if b not in labels]
+    return base + list(specs)
+
+
+def score_method(spec: MethodSpec, test: DescriptorSet, protocol: PairProtocol,
+                 train: DescriptorSet | None, on_fold: Callable[[int], None] | None = None) -> ProtocolScores:
+    factory = spec.factory()
+    if train is None:
+        return identity_disjoint_kfold(factory, test, protocol, method=spec.label, on_fold=on_fold)
+    return train_test_scores(factory, train, test, protocol, method=spec.label)
+
+
+@dataclass
+class BenchmarkRun:
+    """Rows (JSON-ready dicts, one per method) and the scores behind them."""
+
+    rows: list[dict[str, Any]]
+    scores: dict[str, ProtocolScores]
+
+    def best(self, k: int = 3, exclude: tuple[str, ...] = BASELINES) -> list[str]:
+        ok = [r for r in self.rows if r.get("auc") is not None and r["method"] not in exclude]
+        return [r["method"] for r in sorted(ok, key=lambda r: -r["auc"])[:k]]
+
+
+def _row(spec: MethodSpec, ps: ProtocolScores, n_bootstrap: int, seed: int) -> dict[str, Any]:
+    from facemetric.verify import evaluate_scores
+
+    res = evaluate_scores(ps.labels, ps.scores, ps.folds, n_bootstrap=n_bootstrap, seed=seed).to_dict()
+    row: dict[str, Any] = {
+        "method": spec.label,
+        "name": spec.name,
+        "params": spec.params,
+        "mode": ps.mode,
+        "transductive": ps.transductive,
+        "auc": res["auc"],
+        "auc_ci": res["cis"].get("auc"),
+        "accuracy": res["accuracy"],
+        "accuracy_std": res["accuracy_std"],
+        "eer": res["eer"],
+        "tar_at_far_1e-3": res["tar_at_far"].get("1e-3"),
+        "tar_at_far": res["tar_at_far"],
+        **ps.fold_auc_summary(),
+        "fold_auc": ps.fold_auc,
+        "fit_seconds": round(ps.fit_seconds, 4),
+        "score_seconds": round(ps.score_seconds, 4),
+        "n_train": ps.n_train,
+        "n_pairs": res["n_pairs"],
+        "cis": res["cis"],
+    }
+    return row
+
+
+def add_change_vs_reference(rows: list[dict[str, Any]], scores: dict[str, ProtocolScores], *,
+                            n_bootstrap: int, seed: int) -> None:
+    """Add ``one_minus_auc_change_pct`` (negative = fewer errors than cosine) and a paired p-value."""
+    from facemetric.verify import paired_test
+
+    ref = next((r for r in rows if r["method"] == REFERENCE and r.get("auc") is not None), None)
+    for row in rows:
+        row["one_minus_auc_change_pct"] = None
+        row["p_value_vs_cosine"] = None
+        if ref is None or row.get("auc") is None:
+            continue
+        base = 1.0 - ref["auc"]
+        if base > 0:
+            row["one_minus_auc_change_pct"] = 100.0 * ((1.0 - row["auc"]) - base) / base
+        if row["method"] != REFERENCE and n_bootstrap > 0:
+            ps = scores[row["method"]]
+            test = paired_test(ps.labels, ps.scores, scores[REFERENCE].scores, metric="auc",
+                               n_bootstrap=n_bootstrap, seed=seed)
+            row["p_value_vs_cosine"] = test.p_value
+
+
+def run_benchmark(
+    specs: list[MethodSpec],
+    test: DescriptorSet,
+    protocol: PairProtocol,
+    *,
+    train: DescriptorSet | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    progress: Any = None,
+    stop_on_error: bool = False,
+) -> BenchmarkRun:
+    """Score every method (cosine and L2 always included) and evaluate it.
+
+    A method that fails with a facemetric error (missing extra, bad parameter for these data)
+    gets a row with ``error`` set and the others go on, unless ``stop_on_error``.
+    ``progress`` is a rich Progress (or None).
+    """
+    if protocol.labels is None:
+        raise ProtocolError(f"{protocol.name}: the protocol has no labels; a benchmark needs labelled pairs")
+    if n_bootstrap < 0:
+        raise ConfigError(f"The 'n_bootstrap' parameter must be >= 0. Got {n_bootstrap!r} instead.")
+    specs = with_baselines(specs)
+    for spec in specs:
+        spec.factory()  # unknown names and parameters fail before any work
+    cache = Path(cache_dir) if cache_dir is not None else None
+    rows: list[dict[str, Any]] = []
+    scores: dict[str, ProtocolScores] = {}
+    n_steps = 1 if train is not None or protocol.folds is None else int(np.unique(protocol.folds).size)
+    task = progress.add_task("methods", total=len(specs) * n_steps) if progress is not None else None
+    for spec in specs:
+        if progress is not None:
+            progress.update(task, description=f"{spec.label}")
+        fp = scores_fingerprint(spec, test, protocol, train)
+        path = cache / f"{_slug(spec.label)}.npz" if cache is not None else None
+        ps = load_cached(path, fp) if path is not None else None
+        if ps is None:
+            try:
+                ps = score_method(spec, test, protocol, train,
+                                  on_fold=(lambda _f: progress.advance(task)) if progress is not None else None)
+            except FacemetricError as exc:
+                if stop_on_error:
+                    raise
+                rows.append({"method": spec.label, "name": spec.name, "params": spec.params, "auc": None,
+                             "accuracy": None, "transductive": bool(getattr(spec.factory()(), "transductive",
+                                                                                False)),
+                             "error": str(exc)})
+                if progress is not None:
+                    progress.update(task, completed=(len(rows)) * n_steps)
+                continue
+            if path is not None:
+                save_cached(path, fp, ps)
+        if progress is not None:
+            progress.update(task, completed=(len(rows) + 1) * n_steps)
+        scores[spec.label] = ps
+        rows.append(_row(spec, ps, n_bootstrap, seed))
+    add_change_vs_reference(rows, scores, n_bootstrap=n_bootstrap, seed=seed)
+    return BenchmarkRun(rows=rows, scores=scores)
+
+
+def format_change(pct: float | None) -> str:
+    if pct is None or not math.isfinite(pct):
+        return "-"
+    return f"{pct:+.1f}%"
+
+
+# Default grid: every method that learns from training identities or adapts scores, in the order
+# of the report. metric-learn adapters are left out (optional extra, slow on >10k descriptors);
+# calibration leaves AUC unchanged; fusion needs its members chosen.
+DEFAULT_METHODS = (
+    "center", "pca-whiten", "lda", "wccn", "lda-wccn", "joint-bayes", "plda", "kissme",
+    "neural-linear", "neural-mlp", "z-norm", "t-norm", "s-norm", "as-norm", "test-center", "k-reciprocal",
+)
+
+
+def default_specs() -> list[MethodSpec]:
+    """The default grid, restricted to the methods registered in this installation."""
+    from facemetric.metrics import METHODS
+
+    return [MethodSpec(name) for name in DEFAULT_METHODS if name in METHODS]
+
+
+def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str, Any], top: int = 3,
+                    plot: bool = True) -> dict[str, Path]:
+    """Write benchmark.json (the rows), benchmark.md, config.json and roc.png (best ``top`` vs baselines)."""
+    from facemetric.io.atomic import write_text_atomic
+    from facemetric.protocols.report import benchmark_markdown
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "benchmark.json", "markdown": out / "benchmark.md", "config": out / "config.json"}
+    write_text_atomic(paths["json"], json.dumps(run.rows, indent=2, default=_json_default) + "\n")
+    write_text_atomic(paths["markdown"], benchmark_markdown(run.rows))
+    write_text_atomic(paths["config"], json.dumps(config, indent=2, default=_json_default) + "\n")
+    if plot:
+        from facemetric.verify.plots import save_roc
+
+        names = run.best(top) + [b for b in BASELINES if b in run.scores]
+        curves = {n: (run.scores[n].labels, run.scores[n].scores) for n in names}
+        paths["roc"] = save_roc(curves, out / "roc.png")
+    return paths
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return str(obj)

@@ -1,0 +1,48 @@
+"""The scores a method gave to a protocol's pairs, and how they were obtained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class ProtocolScores:
+    """Scores (M,) of one method on one protocol, in the protocol's pair order.
+
+    ``mode`` is "kfold" (each fold scored by a metric fitted on identities absent from that
+    fold) or "train-test". ``fold_auc`` holds the AUC of each fold (empty without labels or folds).
+    """
+
+    method: str
+    scores: np.ndarray
+    labels: np.ndarray | None
+    folds: np.ndarray | None
+    mode: str
+    transductive: bool = False
+    fit_seconds: float = 0.0
+    score_seconds: float = 0.0
+    n_train: list[int] = field(default_factory=list)
+    fold_auc: list[float] = field(default_factory=list)
+
+    def fold_auc_summary(self) -> dict[str, Any]:
+        if not self.fold_auc:
+            return {"fold_auc_mean": None, "fold_auc_std": None}
+        arr = np.asarray(self.fold_auc, dtype=np.float64)
+        return {"fold_auc_mean": float(arr.mean()), "fold_auc_std": float(arr.std(ddof=1)) if arr.size > 1 else 0.0}
+
+
+def per_fold_auc(labels: np.ndarray | None, scores: np.ndarray, folds: np.ndarray | None) -> list[float]:
+    """AUC within each fold that has both classes; [] without labels or folds."""
+    if labels is None or folds is None:
+        return []
+    from facemetric.verify import roc_auc
+
+    out = []
+    for f in np.unique(folds):
+        m = folds == f
+        if np.unique(labels[m]).size == 2:
+            out.append(float(roc_auc(labels[m], scores[m])))
+    return out

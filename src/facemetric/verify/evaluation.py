@@ -1,0 +1,109 @@
+"""All verification figures of one system on one protocol, with bootstrap CIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from facemetric.verify.accuracy import KFoldAccuracy, kfold_accuracy
+from facemetric.verify.bootstrap import bootstrap_cis, check_n_bootstrap
+from facemetric.verify.curves import DEFAULT_FARS, auc_from_rates, check_scores, eer_from_rates, far_key
+from facemetric.verify.curves import binary_counts, rates, tar_from_rates
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """ROC-AUC, k-fold accuracy, EER and TAR@FAR (keys are FAR floats) plus CIs.
+
+    ``cis`` maps "auc", "eer", "accuracy" to (low, high) and "tar_at_far" to {far: (low, high)};
+    it is empty when ``n_bootstrap`` is 0.
+    """
+
+    auc: float
+    accuracy: float
+    accuracy_std: float
+    eer: float
+    tar_at_far: dict[float, float]
+    n_pairs: int
+    n_positive: int
+    n_negative: int
+    kfold: KFoldAccuracy
+    folds_from_protocol: bool
+    cis: dict[str, Any] = field(default_factory=dict)
+    n_bootstrap: int = 0
+    confidence: float = 0.95
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; FAR keys read "1e-3", non-finite values become null."""
+        cis: dict[str, Any] = {}
+        for key, val in self.cis.items():
+            if key == "tar_at_far":
+                cis[key] = {far_key(f): [_finite_or_none(v) for v in ci] for f, ci in val.items()}
+            else:
+                cis[key] = [_finite_or_none(v) for v in val]
+        return {
+            "auc": self.auc,
+            "accuracy": self.accuracy,
+            "accuracy_std": self.accuracy_std,
+            "eer": self.eer,
+            "tar_at_far": {far_key(f): _finite_or_none(v) for f, v in self.tar_at_far.items()},
+            "n_pairs": self.n_pairs,
+            "n_positive": self.n_positive,
+            "n_negative": self.n_negative,
+            "accuracy_per_fold": self.kfold.per_fold.tolist(),
+            "thresholds_per_fold": [_finite_or_none(t) for t in self.kfold.thresholds],
+            "n_folds": int(self.kfold.per_fold.size),
+            "folds_from_protocol": self.folds_from_protocol,
+            "cis": cis,
+            "confidence": self.confidence,
+            "n_bootstrap": self.n_bootstrap,
+            "seed": self.seed,
+        }
+
+
+def evaluate_scores(
+    y_true: Any,
+    y_score: Any,
+    folds: Any = None,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    fars: Iterable[float] = DEFAULT_FARS,
+    confidence: float = 0.95,
+) -> VerificationResult:
+    """Every figure of a verification run. ``folds=None`` draws 10 stratified folds with ``seed``."""
+    n_bootstrap = check_n_bootstrap(n_bootstrap)
+    y, s = check_scores(y_true, y_score)
+    fars = tuple(float(f) for f in fars)
+    fps, tps, _ = binary_counts(y, s)
+    fpr, tpr = rates(fps, tps)
+    kfold = kfold_accuracy(y, s, folds, seed=seed)
+    cis = (
+        bootstrap_cis(y, s, kfold.folds, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence)
+        if n_bootstrap
+        else {}
+    )
+    n_pos = int(y.sum())
+    return VerificationResult(
+        auc=auc_from_rates(fpr, tpr),
+        accuracy=kfold.mean,
+        accuracy_std=kfold.std,
+        eer=eer_from_rates(fpr, tpr),
+        tar_at_far=tar_from_rates(fpr, tpr, float(fps[-1]), fars),
+        n_pairs=int(y.size),
+        n_positive=n_pos,
+        n_negative=int(y.size - n_pos),
+        kfold=kfold,
+        folds_from_protocol=folds is not None,
+        cis=cis,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        seed=seed,
+    )

@@ -1,0 +1,162 @@
+"""Identity-disjoint k-fold and train/test mode, against brute-force loops and sklearn's AUC."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from facemetric.errors import ProtocolError
+from facemetric.metrics.base import PairMetric
+from facemetric.metrics.cosine import Cosine
+from facemetric.protocols.kfold import identity_disjoint_kfold
+from facemetric.protocols.train_test import IdentityOverlapWarning, train_test_scores
+from facemetric.types import PairProtocol
+
+
+class CenterOnTrain(PairMetric):
+    """Cosine after centring on the training mean; remembers the identities it was fitted on."""
+
+    def _fit(self, X, y):
+        self.mean_ = X.mean(axis=0)
+        self.identities_ = np.unique(y)
+
+    def prepare(self, X):
+        Z = X - self.mean_
+        return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+
+    def score_prepared(self, Za, Zb):
+        return np.einsum("ij,ij->i", Za, Zb)
+
+
+class SeesTestSet(Cosine):
+    """A transductive stand-in: records the descriptors it is shown at scoring time."""
+
+    transductive = True
+    seen: list = []
+
+    def score_pairs(self, X, ia, ib, **kw):
+        SeesTestSet.seen.append(np.asarray(X).copy())
+        return super().score_pairs(X, ia, ib, **kw)
+
+
+def brute_force_kfold(ds, protocol):
+    """The expected scores, with explicit loops over folds, pairs and training rows."""
+    ident = {i: i.split("/")[0] for i in ds.ids}
+    row = {i: k for k, i in enumerate(ds.ids)}
+    out = np.zeros(len(protocol))
+    for f in sorted(set(protocol.folds.tolist())):
+        fold_ids = set()
+        for p in range(len(protocol)):
+            if protocol.folds[p] == f:
+                fold_ids |= {ident[protocol.a[p]], ident[protocol.b[p]]}
+        train = [k for k, i in enumerate(ds.ids) if ident[i] not in fold_ids]
+        mean = ds.X[train].astype(np.float64).mean(axis=0)
+        for p in range(len(protocol)):
+            if protocol.folds[p] == f:
+                a = ds.X[row[protocol.a[p]]] - mean
+                b = ds.X[row[protocol.b[p]]] - mean
+                out[p] = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+    return out
+
+
+def test_matches_brute_force(synthetic):
+    ds, protocol = synthetic
+    res = identity_disjoint_kfold(CenterOnTrain, ds, protocol, method="center")
+    np.testing.assert_allclose(res.scores, brute_force_kfold(ds, protocol), atol=1e-5)
+    assert res.mode == "kfold" and not res.transductive
+    assert len(res.n_train) == 3
+    for f, auc in enumerate(res.fold_auc):
+        m = protocol.folds == f
+        assert auc == pytest.approx(roc_auc_score(protocol.labels[m], res.scores[m]))
+
+
+def test_identities_from_folders_when_labels_are_empty(make_ds, make_proto):
+    ds = make_ds(labels_as_folders=True)
+    protocol = make_proto(ds)
+    fitted = []
+
+    class Spy(CenterOnTrain):
+        def _fit(self, X, y):
+            super()._fit(X, y)
+            fitted.append(set(self.identities_.tolist()))
+
+    res = identity_disjoint_kfold(Spy, ds, protocol)
+    for f, train_ids in enumerate(fitted):
+        m = protocol.folds == f
+        fold_ids = {s.split("/")[0] for s in np.r_[protocol.a[m], protocol.b[m]]}
+        assert train_ids and not train_ids & fold_ids
+        assert "" not in train_ids
+    np.testing.assert_allclose(res.scores, brute_force_kfold(ds, protocol), atol=1e-5)
+
+
+def test_learning_helps_on_anisotropic_noise(make_ds, make_proto):
+    """A metric that whitens the nuisance directions must beat cosine here (the test can fail)."""
+
+    class Whiten(CenterOnTrain):
+        def _fit(self, X, y):
+            super()._fit(X, y)
+            names, codes = np.unique(y, return_inverse=True)
+            means = np.stack([X[codes == k].mean(0) for k in range(names.size)])
+            R = X - means[codes]
+            w, V = np.linalg.eigh(R.T @ R / len(R))
+            self.P_ = V / np.sqrt(w)
+
+        def prepare(self, X):
+            Z = (X - self.mean_) @ self.P_
+            return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+
+    ds = make_ds(n_ids=90, nuisance=6.0)
+    protocol = make_proto(ds, per_fold=60)
+    cos = identity_disjoint_kfold(Cosine, ds, protocol)
+    white = identity_disjoint_kfold(Whiten, ds, protocol)
+    assert roc_auc_score(protocol.labels, white.scores) > roc_auc_score(protocol.labels, cos.scores) + 0.02
+
+
+def test_transductive_metric_sees_only_its_fold(synthetic):
+    ds, protocol = synthetic
+    SeesTestSet.seen = []
+    res = identity_disjoint_kfold(SeesTestSet, ds, protocol)
+    assert res.transductive
+    row = {i: k for k, i in enumerate(ds.ids)}
+    for f, X in enumerate(SeesTestSet.seen):
+        m = protocol.folds == f
+        rows = sorted({row[i] for i in np.r_[protocol.a[m], protocol.b[m]]})
+        np.testing.assert_array_equal(X, ds.X[rows])
+
+
+def test_kfold_errors(synthetic, make_ds, make_proto):
+    ds, protocol = synthetic
+    no_folds = PairProtocol(images=protocol.images, pairs=protocol.pairs, labels=protocol.labels, name="nf")
+    with pytest.raises(ProtocolError, match="no folds.*--train"):
+        identity_disjoint_kfold(Cosine, ds, no_folds)
+    small = make_ds(n_ids=6)
+    one_fold = make_proto(small, n_folds=1, per_fold=10, id_range=(0, 5))  # identities 0-4; id005 is left
+    with pytest.raises(ProtocolError, match="fold 0 leaves 1 training identities"):
+        identity_disjoint_kfold(CenterOnTrain, small, one_fold)
+
+
+def test_train_test_mode(make_ds, make_proto):
+    train = make_ds(n_ids=40, seed=1)
+    test = make_ds(n_ids=30, seed=2)
+    # rename test identities so that they do not overlap with training ones
+    test = type(test)(X=test.X, labels=np.char.add("t", test.labels),
+                      ids=np.char.add("t", test.ids), provenance=test.provenance)
+    protocol = make_proto(test)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IdentityOverlapWarning)
+        res = train_test_scores(CenterOnTrain, train, test, protocol)
+    mean = train.X.astype(np.float64).mean(0)
+    ia, ib = protocol.resolve(test)
+    a, b = test.X[ia] - mean, test.X[ib] - mean
+    expected = np.einsum("ij,ij->i", a, b) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    np.testing.assert_allclose(res.scores, expected, atol=1e-5)
+    assert res.mode == "train-test" and res.n_train == [len(train)]
+
+
+def test_train_test_warns_on_identity_overlap(synthetic):
+    ds, protocol = synthetic
+    with pytest.warns(IdentityOverlapWarning, match="identities of the synthetic pairs are also in the training"):
+        train_test_scores(CenterOnTrain, ds, ds, protocol)

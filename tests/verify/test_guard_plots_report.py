@@ -1,0 +1,108 @@
+"""Protocol guard, Display classes / PNGs and the JSON report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from facemetric.types import PairProtocol
+from facemetric.verify import ProtocolWarning, check_protocol, evaluate_scores
+from facemetric.verify.guard import identities_from_paths
+from facemetric.verify.report import build_report, report_table, write_report
+
+
+def protocol(folds):
+    a = ["A/A_1.jpg", "B/B_1.jpg", "C/C_1.jpg", "D/D_1.jpg"]
+    b = ["A/A_2.jpg", "C/C_2.jpg", "C/C_3.jpg", "A/A_3.jpg"]
+    return PairProtocol.from_id_pairs(a, b, labels=[1, 0, 1, 0], folds=folds, name="toy")
+
+
+def test_guard_is_silent_on_a_clean_protocol(recwarn):
+    p = protocol([0, 1, 1, 0])
+    msgs = check_protocol(p, identities_from_paths(p.images), train_identities=["X", "Y"])
+    assert msgs == []
+    assert not [w for w in recwarn if issubclass(w.category, ProtocolWarning)]
+
+
+def test_guard_warns_on_shared_identities_between_folds():
+    p = protocol([0, 1, 1, 2])  # A appears in folds 0 and 2
+    with pytest.warns(ProtocolWarning, match="1 identities appear in more than one fold.*'A'"):
+        msgs = check_protocol(p, identities_from_paths(p.images))
+    assert len(msgs) == 1
+
+
+def test_guard_warns_on_training_identities_in_test_pairs():
+    p = protocol(None)
+    with pytest.warns(ProtocolWarning, match="2 of 4 test identities were also used for training"):
+        check_protocol(p, identities_from_paths(p.images), train_identities=["C", "D", "Z"])
+
+
+def test_guard_on_real_lfw_folds_is_clean(lfw_dir):
+    from facemetric.io import load_protocol
+
+    p = load_protocol(lfw_dir / "pairs.txt")
+    assert check_protocol(p, identities_from_paths(p.images), warn=False) == []
+    dev_train = load_protocol(lfw_dir / "pairsDevTrain.txt")
+    dev_test = load_protocol(lfw_dir / "pairsDevTest.txt")
+    train_ids = identities_from_paths(dev_train.images)
+    # View 1 train and test are identity-disjoint by design
+    assert check_protocol(dev_test, identities_from_paths(dev_test.images), train_identities=train_ids, warn=False) == []
+    # View 2 overlaps View 1 train (they are different views of the same people)
+    assert check_protocol(p, identities_from_paths(p.images), train_identities=train_ids, warn=False)
+
+
+def test_plots_write_pngs_and_import_matplotlib_lazily(tmp_path):
+    code = (
+        "import sys, facemetric.verify, facemetric.verify.plots, facemetric.scoring\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported at module import time'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    from facemetric.verify.plots import DetDisplay, RocDisplay, save_det, save_roc, save_roc_det
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    s = rng.normal(y, 1.0)
+    curves = {"a": (y, s), "b": (y, s + rng.normal(0, 1, 500))}
+    for fn, name in ((save_roc, "roc.png"), (save_det, "det.png"), (save_roc_det, "both.png")):
+        path = fn(curves, tmp_path / name)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    roc = RocDisplay.from_scores(y, s, "a").plot()
+    assert roc.ax_.get_xscale() == "log" and "AUC" in roc.ax_.get_legend().get_texts()[0].get_text()
+    det = DetDisplay.from_scores(y, s, "a").plot()
+    assert len(det.ax_.lines) == 1
+
+
+def test_report_json_and_table(tmp_path):
+    rng = np.random.default_rng(1)
+    y = np.r_[np.ones(100, int), np.zeros(100, int)]
+    s = rng.normal(y * 2, 1)
+    res = evaluate_scores(y, s, np.arange(200) % 4, n_bootstrap=20, seed=5)
+    rep = build_report(res, scores=s, labels=y, pair_ids=np.arange(200).astype(str), config={"method": "x"},
+                       warnings=["w"])
+    path = write_report(rep, tmp_path / "r" / "report.json")
+    back = json.loads(path.read_text())
+    assert back["auc"] == pytest.approx(res.auc) and back["seed"] == 5 and back["config"] == {"method": "x"}
+    assert back["pairs"]["score"] == pytest.approx(s.tolist()) and len(back["pairs"]["label"]) == 200
+    assert back["versions"]["numpy"] == np.__version__ and back["warnings"] == ["w"]
+    assert back["tar_at_far"]["1e-3"] is None  # 100 negatives cannot measure FAR 1e-3
+    from rich.console import Console
+
+    console = Console(record=True, width=120)
+    console.print(report_table(back))
+    text = console.export_text()
+    assert "ROC-AUC" in text and "TAR@FAR=1e-2" in text and f"{res.auc:.4f}" in text
+
+
+def test_thin_keeps_ends_and_bounds_size():
+    from facemetric.verify.plots import thin
+
+    fpr = np.linspace(0, 1, 100_001)
+    tpr = np.sqrt(fpr)
+    f, t = thin(fpr, tpr, max_points=500)
+    assert f.size <= 501 and f[0] == 0 and f[-1] == 1
+    np.testing.assert_allclose(t, np.sqrt(f))
+    assert thin(fpr[:10], tpr[:10])[0].size == 10
