@@ -39,8 +39,10 @@ def sklearn_scores(contest: Contest, data: bytes) -> tuple[float, float]:
     rows.pop("pair_id")
     a = contest.answers
     scores = np.array([float(rows[p]) for p in a.pair_ids])
-    return (roc_auc_score(a.labels[a.public], scores[a.public]),
-            roc_auc_score(a.labels[~a.public], scores[~a.public]))
+    return (
+        roc_auc_score(a.labels[a.public], scores[a.public]),
+        roc_auc_score(a.labels[~a.public], scores[~a.public]),
+    )
 
 
 def main() -> None:
@@ -48,12 +50,15 @@ def main() -> None:
     parser.add_argument("--teams", type=int, default=20)
     parser.add_argument("--per-team", type=int, default=10)
     parser.add_argument("--pairs", type=int, default=6000)
-    parser.add_argument("--sequential", type=int, default=40, help="submissions of the one-at-a-time reference")
+    parser.add_argument(
+        "--sequential", type=int, default=40, help="submissions of the one-at-a-time reference"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-challenge-"))
-    train, test, protocol = synthetic_contest_data(n_test_people=max(20, args.pairs // 14), n_pairs=args.pairs,
-                                                   dim=128, seed=0)
+    train, test, protocol = synthetic_contest_data(
+        n_test_people=max(20, args.pairs // 14), n_pairs=args.pairs, dim=128, seed=0
+    )
     n_total = args.teams * args.per_team
     config = ChallengeConfig(daily_limit=args.per_team + args.sequential, max_upload_bytes=64 * args.pairs)
     created = create_challenge(train, test, protocol, work / "contest", config)
@@ -72,8 +77,11 @@ def main() -> None:
         start = time.perf_counter()
         with httpx.Client(base_url=server.url, timeout=60) as client:
             for job in seq_jobs:
-                r = client.post("/api/submissions", headers={"Authorization": f"Bearer {job.token}"},
-                                files={"file": ("s.csv", job.data)})
+                r = client.post(
+                    "/api/submissions",
+                    headers={"Authorization": f"Bearer {job.token}"},
+                    files={"file": ("s.csv", job.data)},
+                )
                 assert r.status_code == 200, r.text
         sequential = args.sequential / (time.perf_counter() - start)
 
@@ -93,12 +101,18 @@ def main() -> None:
         wrong += abs(sub.public_score - pub) > 1e-12 or abs(sub.private_score - priv) > 1e-12
     statuses = sorted({a.status for a in result.answers})
     print(f"contest: {args.pairs} pairs, submission files of {size_kib:.0f} KiB, {args.teams} teams")
-    print(f"concurrent: {len(accepted)}/{n_total} accepted (statuses {statuses}) in {result.seconds:.2f} s "
-          f"-> {result.throughput():.1f} submissions/s")
-    print(f"reference, one at a time over HTTP: {sequential:.1f} submissions/s "
-          f"(concurrent/sequential = {result.throughput() / sequential:.2f})")
-    print(f"reference, Contest.submit in-process: {in_process:.1f} submissions/s "
-          f"(concurrent/in-process = {result.throughput() / in_process:.2f})")
+    print(
+        f"concurrent: {len(accepted)}/{n_total} accepted (statuses {statuses}) in {result.seconds:.2f} s "
+        f"-> {result.throughput():.1f} submissions/s"
+    )
+    print(
+        f"reference, one at a time over HTTP: {sequential:.1f} submissions/s "
+        f"(concurrent/sequential = {result.throughput() / sequential:.2f})"
+    )
+    print(
+        f"reference, Contest.submit in-process: {in_process:.1f} submissions/s "
+        f"(concurrent/in-process = {result.throughput() / in_process:.2f})"
+    )
     print(f"recorded exactly once with the bytes sent: {'yes' if not problems else problems[:3]}")
     print(f"scores equal to sklearn's (1e-12): {len(accepted) - wrong}/{len(accepted)}")
     shutil.rmtree(work, ignore_errors=True)

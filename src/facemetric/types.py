@@ -198,7 +198,7 @@ class PairProtocol:
             raise ProtocolError(f"{self.name}: the protocol has no pairs; check the pair file")
         if not np.issubdtype(pairs.dtype, np.integer):
             raise ProtocolError(f"{self.name}: pair indices must be integers; got {pairs.dtype}")
-        pairs = pairs.astype(np.int64)
+        pairs = pairs.astype(np.int64, copy=False)
         if pairs.min() < 0 or pairs.max() >= images.shape[0]:
             raise ProtocolError(
                 f"{self.name}: a pair points at image {int(pairs.max())} but the protocol lists "
@@ -219,13 +219,15 @@ class PairProtocol:
             if folds.shape != (m,) or not np.issubdtype(folds.dtype, np.integer):
                 raise ProtocolError(f"{self.name}: folds must be {m} integers, one per pair")
             folds = folds.astype(np.int32)
-        pair_ids = (
-            np.arange(m).astype(str) if self.pair_ids is None else _as_str_array(self.pair_ids, "pair ids")
-        )
-        if pair_ids.shape != (m,):
-            raise ProtocolError(f"{self.name}: {m} pairs but {pair_ids.shape[0]} pair ids")
-        if np.unique(pair_ids).size != m:
-            raise ProtocolError(f"{self.name}: pair ids must be unique")
+        if self.pair_ids is None:
+            # "0".."M-1", unique by construction, in the narrowest string width (memory at 10M pairs)
+            pair_ids = np.arange(m).astype(f"<U{len(str(max(m - 1, 0)))}")
+        else:
+            pair_ids = _as_str_array(self.pair_ids, "pair ids")
+            if pair_ids.shape != (m,):
+                raise ProtocolError(f"{self.name}: {m} pairs but {pair_ids.shape[0]} pair ids")
+            if np.unique(pair_ids).size != m:
+                raise ProtocolError(f"{self.name}: pair ids must be unique")
         object.__setattr__(self, "images", images)
         object.__setattr__(self, "pairs", pairs)
         object.__setattr__(self, "labels", labels)

@@ -82,8 +82,12 @@ def make_contest(contest_data, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def helpers():
-    return SimpleNamespace(random_submission=random_submission, cosine_submission=cosine_submission,
-                           reference_scores=reference_scores, read_csv=read_csv)
+    return SimpleNamespace(
+        random_submission=random_submission,
+        cosine_submission=cosine_submission,
+        reference_scores=reference_scores,
+        read_csv=read_csv,
+    )
 
 
 @pytest.fixture(scope="module")

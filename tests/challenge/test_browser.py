@@ -10,16 +10,26 @@ import httpx
 import pytest
 
 CHROMIUM = os.environ.get("FACEMETRIC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 XSS_NAME = '<img src=x onerror="window.__xss=1">'
 
 
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium not found at {CHROMIUM}; install it with 'apt-get install chromium' "
-                    "(scripts/setup.sh does so as root) or set FACEMETRIC_CHROMIUM")
+        pytest.skip(
+            f"Debian chromium not found at {CHROMIUM}; install it with 'apt-get install chromium' "
+            "(scripts/setup.sh does so as root) or set FACEMETRIC_CHROMIUM"
+        )
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (extra: test)")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -35,8 +45,11 @@ def test_leaderboard_and_submission_form_in_chromium(browser, live_contest, add_
         token = add_team(name)
         for seed in range(1 + k % 2):
             data = helpers.cosine_submission(directory, noise, seed=300 + 10 * k + seed)
-            r = httpx.post(f"{url}/api/submissions", headers={"Authorization": f"Bearer {token}"},
-                           files={"file": ("s.csv", data)})
+            r = httpx.post(
+                f"{url}/api/submissions",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("s.csv", data)},
+            )
             assert r.status_code == 200
     token = add_team("Deep Metric Lab")
     data = helpers.cosine_submission(directory, 0.02, seed=777)

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
 
 from facemetric.challenge import ChallengeConfig, Contest, create_challenge, leaderboard
 from facemetric.errors import ConfigError, InputError, ProtocolError
@@ -18,7 +17,12 @@ def test_bundle_layout_and_no_leak(make_contest, contest_data, helpers):
     train, test, protocol = contest_data
     bundle = directory / "bundle"
     assert sorted(p.name for p in bundle.iterdir()) == [
-        "README.md", "sample_submission.csv", "test.npz", "test_pairs.csv", "train.npz"]
+        "README.md",
+        "sample_submission.csv",
+        "test.npz",
+        "test_pairs.csv",
+        "train.npz",
+    ]
     sample = helpers.read_csv(bundle / "sample_submission.csv")
     pairs = helpers.read_csv(bundle / "test_pairs.csv")
     assert sample[0] == ["pair_id", "score"] and pairs[0] == ["pair_id", "a", "b"]
@@ -48,7 +52,7 @@ def test_answers_map_back_to_the_original_pairs(make_contest, contest_data, help
     directory, _ = make_contest(seed=5)
     _, test, protocol = contest_data
     ids = {r[0]: r[1] for r in helpers.read_csv(directory / "organiser" / "test_ids.csv")[1:]}
-    truth = {frozenset(p): int(l) for p, l in zip(zip(protocol.a, protocol.b), protocol.labels)}
+    truth = {frozenset(p): int(y) for p, y in zip(zip(protocol.a, protocol.b), protocol.labels)}
     pairs = helpers.read_csv(directory / "bundle" / "test_pairs.csv")[1:]
     answers = {r[0]: int(r[1]) for r in helpers.read_csv(directory / "organiser" / "answers.csv")[1:]}
     for pid, a, b in pairs:

@@ -10,8 +10,17 @@ from facemetric.cli.main import main
 from facemetric.io import save_descriptors, save_protocol
 from facemetric.types import DescriptorSet
 
-COMMANDS = [["create"], ["team", "add"], ["team", "list"], ["serve"], ["close"], ["export"], ["leaderboard"],
-            ["admin-token"], ["demo"]]
+COMMANDS = [
+    ["create"],
+    ["team", "add"],
+    ["team", "list"],
+    ["serve"],
+    ["close"],
+    ["export"],
+    ["leaderboard"],
+    ["admin-token"],
+    ["demo"],
+]
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -37,9 +46,24 @@ def test_every_command_has_help(capsys, command):
 
 def test_create_team_close_export_cycle(capsys, files, helpers):
     out_dir = files / "contest"
-    code, out, _ = run(capsys, "create", "--train", files / "train.npz", "--test", files / "test.npz",
-                       "--pairs", files / "pairs.csv", "--public-fraction", "0.3", "--seed", "0", "--out", out_dir,
-                       "--daily-limit", "2")
+    code, out, _ = run(
+        capsys,
+        "create",
+        "--train",
+        files / "train.npz",
+        "--test",
+        files / "test.npz",
+        "--pairs",
+        files / "pairs.csv",
+        "--public-fraction",
+        "0.3",
+        "--seed",
+        "0",
+        "--out",
+        out_dir,
+        "--daily-limit",
+        "2",
+    )
     assert code == 0, out
     admin = out.strip().splitlines()[-1]
     assert admin.startswith("fmc_") and "300 pairs" in out
@@ -53,7 +77,11 @@ def test_create_team_close_export_cycle(capsys, files, helpers):
     assert code == 0 and team is not None and team.name == "=cmd|' /C calc'!A0"
     contest.submit(team, helpers.random_submission(out_dir, 1))
     code, out, _ = run(capsys, "team", "list", out_dir)
-    assert out.splitlines() == ["baseline: L2  (baseline)", "baseline: cosine  (baseline)", "=cmd|' /C calc'!A0"]
+    assert out.splitlines() == [
+        "baseline: L2  (baseline)",
+        "baseline: cosine  (baseline)",
+        "=cmd|' /C calc'!A0",
+    ]
 
     code, out, _ = run(capsys, "export", out_dir)
     assert code == 0 and out.splitlines()[0] == "rank,team,baseline,entries,public,last_submission"
@@ -76,14 +104,66 @@ def test_create_team_close_export_cycle(capsys, files, helpers):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["create", "--train", "{d}/missing.npz", "--test", "{d}/test.npz", "--pairs", "{d}/pairs.csv", "--out",
-          "{d}/c"], "missing.npz: does not exist"),
-        (["create", "--train", "{d}/train.npz", "--test", "{d}/test.npz", "--pairs", "{d}/pairs.csv", "--out",
-          "{d}/c", "--public-fraction", "1.5"], "public fraction must be strictly between 0 and 1"),
-        (["create", "--train", "{d}/train.npz", "--test", "{d}/test.npz", "--pairs", "{d}/pairs.csv", "--out",
-          "{d}/c", "--metric", "f1"], "unknown contest metric 'f1'"),
-        (["create", "--train", "{d}/test.npz", "--test", "{d}/test.npz", "--pairs", "{d}/pairs.csv", "--out",
-          "{d}/c"], "also in the training set"),
+        (
+            [
+                "create",
+                "--train",
+                "{d}/missing.npz",
+                "--test",
+                "{d}/test.npz",
+                "--pairs",
+                "{d}/pairs.csv",
+                "--out",
+                "{d}/c",
+            ],
+            "missing.npz: does not exist",
+        ),
+        (
+            [
+                "create",
+                "--train",
+                "{d}/train.npz",
+                "--test",
+                "{d}/test.npz",
+                "--pairs",
+                "{d}/pairs.csv",
+                "--out",
+                "{d}/c",
+                "--public-fraction",
+                "1.5",
+            ],
+            "public fraction must be strictly between 0 and 1",
+        ),
+        (
+            [
+                "create",
+                "--train",
+                "{d}/train.npz",
+                "--test",
+                "{d}/test.npz",
+                "--pairs",
+                "{d}/pairs.csv",
+                "--out",
+                "{d}/c",
+                "--metric",
+                "f1",
+            ],
+            "unknown contest metric 'f1'",
+        ),
+        (
+            [
+                "create",
+                "--train",
+                "{d}/test.npz",
+                "--test",
+                "{d}/test.npz",
+                "--pairs",
+                "{d}/pairs.csv",
+                "--out",
+                "{d}/c",
+            ],
+            "also in the training set",
+        ),
         (["team", "add", "{d}", "x"], "challenge.json: does not exist"),
         (["close", "{d}/nowhere"], "challenge.json: does not exist"),
     ],
@@ -103,16 +183,28 @@ def test_duplicate_team_is_one_line_error(capsys, make_contest):
 
 def test_demo_on_synthetic_descriptors(capsys, contest_data, tmp_path):
     train, test, protocol = contest_data
-    both = DescriptorSet(X=np.r_[train.X, test.X], X_flip=np.r_[train.X_flip, test.X_flip],
-                         labels=np.r_[train.labels, test.labels], ids=np.r_[train.ids, test.ids])
+    both = DescriptorSet(
+        X=np.r_[train.X, test.X],
+        X_flip=np.r_[train.X_flip, test.X_flip],
+        labels=np.r_[train.labels, test.labels],
+        ids=np.r_[train.ids, test.ids],
+    )
     save_descriptors(both, tmp_path / "all.npz")
     save_protocol(protocol, tmp_path / "pairs.csv")
-    code, out, err = run(capsys, "demo", "--descriptors", tmp_path / "all.npz", "--pairs", tmp_path / "pairs.csv",
-                         "--out", tmp_path / "demo")
+    code, out, err = run(
+        capsys,
+        "demo",
+        "--descriptors",
+        tmp_path / "all.npz",
+        "--pairs",
+        tmp_path / "pairs.csv",
+        "--out",
+        tmp_path / "demo",
+    )
     assert code == 0, err
     lines = out.strip().splitlines()
     header = lines.index(next(line for line in lines if line.split()[:2] == ["team", "entries"]))
-    table = [line for line in lines[header + 1:]]
+    table = [line for line in lines[header + 1 :]]
     assert lines[header].split() == ["team", "entries", "public", "private"]
     teams = {line.rsplit(None, 3)[0]: line.rsplit(None, 3)[1:] for line in table}
     assert set(teams) == {"baseline: L2", "baseline: cosine", "learned: lda-wccn / center"}
@@ -127,13 +219,25 @@ def test_demo_on_synthetic_descriptors(capsys, contest_data, tmp_path):
 def test_demo_on_lfw_descriptors(capsys, lfw_dir, tmp_path):
     from sklearn.metrics import roc_auc_score
 
-    code, out, err = run(capsys, "demo", "--descriptors", lfw_dir / "descriptors_mobilefacenet_112x96.npz",
-                         "--pairs", lfw_dir / "pairs.txt", "--out", tmp_path / "lfw")
+    code, out, err = run(
+        capsys,
+        "demo",
+        "--descriptors",
+        lfw_dir / "descriptors_mobilefacenet_112x96.npz",
+        "--pairs",
+        lfw_dir / "pairs.txt",
+        "--out",
+        tmp_path / "lfw",
+    )
     assert code == 0, err
-    rows = {line.rsplit(None, 3)[0]: [float(v) for v in line.rsplit(None, 3)[2:]]
-            for line in out.strip().splitlines() if line.startswith(("baseline", "learned"))}
+    rows = {
+        line.rsplit(None, 3)[0]: [float(v) for v in line.rsplit(None, 3)[2:]]
+        for line in out.strip().splitlines()
+        if line.startswith(("baseline", "learned"))
+    }
     assert len(rows) == 3
-    # The reference figure for cosine with flip sum on the 6000 pairs is AUC 0.9973 (../shared/data/README.md);
+    # The reference figure for cosine with flip sum on the 6000 pairs is AUC 0.9973
+    # (../shared/data/README.md);
     # each split of it must be close, and recomputed independently from the organiser files.
     assert all(abs(v - 0.9973) < 0.004 for v in rows["baseline: cosine"])
     assert rows["baseline: L2"][1] < rows["baseline: cosine"][1]

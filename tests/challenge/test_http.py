@@ -17,7 +17,9 @@ def bearer(token: str) -> dict:
 
 
 def submit(url: str, token: str, data: bytes, filename: str = "sub.csv") -> httpx.Response:
-    return httpx.post(f"{url}/api/submissions", headers=bearer(token), files={"file": (filename, data, "text/csv")})
+    return httpx.post(
+        f"{url}/api/submissions", headers=bearer(token), files={"file": (filename, data, "text/csv")}
+    )
 
 
 @pytest.fixture
@@ -32,8 +34,12 @@ def test_registration_by_cli_and_by_admin_api(live_contest, add_team):
     r = httpx.post(f"{url}/api/teams", headers=bearer(live_contest.admin), json={"name": "registered by api"})
     assert r.status_code == 200, r.text
     api_token = r.json()["token"]
-    assert httpx.get(f"{url}/api/submissions", headers=bearer(api_token)).json()["team"] == "registered by api"
-    again = httpx.post(f"{url}/api/teams", headers=bearer(live_contest.admin), json={"name": "Registered by API"})
+    assert (
+        httpx.get(f"{url}/api/submissions", headers=bearer(api_token)).json()["team"] == "registered by api"
+    )
+    again = httpx.post(
+        f"{url}/api/teams", headers=bearer(live_contest.admin), json={"name": "Registered by API"}
+    )
     assert again.status_code == 400 and "already exists" in again.json()["detail"]
     bad = httpx.post(f"{url}/api/teams", headers=bearer(live_contest.admin), json={"team": "x"})
     assert bad.status_code == 400 and bad.json()["detail"] == 'send JSON {"name": "team name"}'
@@ -57,7 +63,11 @@ def test_submission_is_scored_on_the_server(live_contest, team, helpers):
     stored = httpx.get(f"{url}/api/submissions/{body['id']}/file", headers=bearer(team))
     assert stored.status_code == 200 and stored.content == data
     rows = httpx.get(f"{url}/api/leaderboard").json()["rows"]
-    mine = [row for row in rows if row["entries"] and not row["baseline"] and row["public"] == body["public_score"]]
+    mine = [
+        row
+        for row in rows
+        if row["entries"] and not row["baseline"] and row["public"] == body["public_score"]
+    ]
     assert mine and all("private" not in row for row in rows)
 
 
@@ -106,7 +116,9 @@ def test_every_validation_error_over_http(live_contest, add_team, helpers, case,
 
 
 def test_missing_file_field(live_contest, team):
-    r = httpx.post(f"{live_contest.url}/api/submissions", headers=bearer(team), files={"other": ("a.csv", b"x")})
+    r = httpx.post(
+        f"{live_contest.url}/api/submissions", headers=bearer(team), files={"other": ("a.csv", b"x")}
+    )
     assert r.status_code == 400 and "multipart field 'file'" in r.json()["detail"]
 
 
@@ -123,17 +135,27 @@ def test_oversized_uploads(live_contest, team):
         yield b"--b\r\n"
         yield b"x" * 1000
 
-    r = httpx.post(f"{url}/api/submissions", headers={**bearer(team), "Content-Type": "multipart/form-data; boundary=b"},
-                   content=chunks())
+    r = httpx.post(
+        f"{url}/api/submissions",
+        headers={**bearer(team), "Content-Type": "multipart/form-data; boundary=b"},
+        content=chunks(),
+    )
     assert r.status_code == 411 and "Content-Length" in r.json()["detail"]
 
 
 def test_daily_limit(live_contest, team, helpers):
     for seed in range(3):
-        assert submit(live_contest.url, team, helpers.random_submission(live_contest.directory, seed)).status_code == 200
+        assert (
+            submit(
+                live_contest.url, team, helpers.random_submission(live_contest.directory, seed)
+            ).status_code
+            == 200
+        )
     r = submit(live_contest.url, team, helpers.random_submission(live_contest.directory, 9))
     assert r.status_code == 429 and "used its 3 submissions" in r.json()["detail"]
-    assert len(httpx.get(f"{live_contest.url}/api/submissions", headers=bearer(team)).json()["submissions"]) == 3
+    assert (
+        len(httpx.get(f"{live_contest.url}/api/submissions", headers=bearer(team)).json()["submissions"]) == 3
+    )
 
 
 def test_auth_failures_and_tampered_tokens(live_contest, add_team, helpers):
@@ -142,8 +164,11 @@ def test_auth_failures_and_tampered_tokens(live_contest, add_team, helpers):
     r = httpx.post(f"{url}/api/submissions", files={"file": ("s.csv", data)})
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     assert "missing Authorization header" in r.json()["detail"]
-    r = httpx.post(f"{url}/api/submissions", headers={"Authorization": "Basic dXNlcjpwYXNz"},
-                   files={"file": ("s.csv", data)})
+    r = httpx.post(
+        f"{url}/api/submissions",
+        headers={"Authorization": "Basic dXNlcjpwYXNz"},
+        files={"file": ("s.csv", data)},
+    )
     assert r.status_code == 401 and "must read 'Bearer" in r.json()["detail"]
     token = add_team("auth owner")
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
@@ -168,8 +193,13 @@ def test_another_teams_token_sees_nothing_of_ours(live_contest, add_team, helper
 def test_path_traversal_in_file_names_is_harmless(live_contest, team, helpers, tmp_path):
     url, directory = live_contest.url, live_contest.directory
     before = sorted(p.name for p in directory.iterdir())
-    names = ["../../../../../../tmp/evil.csv", "..\\..\\evil.csv", "/etc/passwd", "bundle/../challenge.json",
-             f"{tmp_path}/planted.csv"]
+    names = [
+        "../../../../../../tmp/evil.csv",
+        "..\\..\\evil.csv",
+        "/etc/passwd",
+        "bundle/../challenge.json",
+        f"{tmp_path}/planted.csv",
+    ]
     for k, name in enumerate(names[:3]):
         r = submit(url, team, helpers.random_submission(directory, 20 + k), filename=name)
         assert r.status_code == 200 and name not in r.text
@@ -178,7 +208,8 @@ def test_path_traversal_in_file_names_is_harmless(live_contest, team, helpers, t
         assert r.status_code == 401
     assert not (tmp_path / "planted.csv").exists()
     assert sorted(p.name for p in directory.iterdir() if not p.name.startswith("challenge.db")) == [
-        n for n in before if not n.startswith("challenge.db")]
+        n for n in before if not n.startswith("challenge.db")
+    ]
     assert (directory / "challenge.json").read_text().startswith("{")
     r = httpx.get(f"{url}/api/submissions/..%2F..%2Fchallenge.json/file", headers=bearer(team))
     assert r.status_code in (404, 422)
@@ -188,9 +219,12 @@ def test_path_traversal_in_file_names_is_harmless(live_contest, team, helpers, t
 def test_team_names_are_escaped_on_the_page_and_guarded_in_csv(live_contest, add_team, helpers):
     url = live_contest.url
     evil = '<script>alert("x")</script>'
-    formula = "=HYPERLINK(\"http://evil\",\"hi\")"
+    formula = '=HYPERLINK("http://evil","hi")'
     for k, name in enumerate((evil, formula)):
-        assert submit(url, add_team(name), helpers.random_submission(live_contest.directory, 40 + k)).status_code == 200
+        assert (
+            submit(url, add_team(name), helpers.random_submission(live_contest.directory, 40 + k)).status_code
+            == 200
+        )
     page = httpx.get(url + "/")
     assert page.status_code == 200
     assert "<script>" not in page.text

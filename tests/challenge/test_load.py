@@ -18,8 +18,11 @@ DAILY_LIMIT = 10
 def make_jobs(directory, helpers) -> tuple[list[Job], list[str]]:
     store = Contest(directory).store
     tokens = [store.add_team(f"load team {k:02d}")[1] for k in range(N_TEAMS)]
-    jobs = [Job(tokens[t], helpers.random_submission(directory, seed=1000 + t * PER_TEAM + k))
-            for k in range(PER_TEAM) for t in range(N_TEAMS)]
+    jobs = [
+        Job(tokens[t], helpers.random_submission(directory, seed=1000 + t * PER_TEAM + k))
+        for k in range(PER_TEAM)
+        for t in range(N_TEAMS)
+    ]
     return jobs, tokens
 
 
@@ -40,7 +43,9 @@ def test_concurrent_submissions_are_recorded_once_and_scored_right(make_contest,
     with ServerProcess(directory, free_port()) as server:
         result = run_load(server.url, jobs, timeout=120)
     statuses = sorted({a.status for a in result.answers})
-    assert statuses == [200, 429], [a.error or a.body for a in result.answers if a.status not in (200, 429)][:3]
+    assert statuses == [200, 429], [a.error or a.body for a in result.answers if a.status not in (200, 429)][
+        :3
+    ]
     assert len(result.accepted()) == N_TEAMS * DAILY_LIMIT
     store = Contest(directory).store
     assert audit(store, result) == []
@@ -49,8 +54,10 @@ def test_concurrent_submissions_are_recorded_once_and_scored_right(make_contest,
         assert len(store.submissions(teams[f"load team {k:02d}"].id)) == DAILY_LIMIT
     assert len(store.submissions()) == N_TEAMS * DAILY_LIMIT + 2  # plus the two baselines
     check_scores(directory, store, helpers)
-    print(f"\n{len(result.accepted())} submissions accepted in {result.seconds:.2f} s "
-          f"({result.throughput():.1f} submissions/s)")
+    print(
+        f"\n{len(result.accepted())} submissions accepted in {result.seconds:.2f} s "
+        f"({result.throughput():.1f} submissions/s)"
+    )
 
 
 @pytest.mark.slow
@@ -67,22 +74,23 @@ def test_kill_9_mid_load_loses_no_accepted_submission(make_contest, helpers):
     def on_answer(answer):
         with lock:
             count[0] += answer.status == 200
-            if count[0] >= 40:
+            if count[0] >= 10:
                 accepted.set()
 
     box = {}
-    worker = threading.Thread(target=lambda: box.setdefault("result", run_load(server.url, jobs, timeout=60,
-                                                                                 on_answer=on_answer)))
+    worker = threading.Thread(
+        target=lambda: box.setdefault("result", run_load(server.url, jobs, timeout=60, on_answer=on_answer))
+    )
     worker.start()
     try:
-        assert accepted.wait(60), "the server accepted fewer than 40 submissions in 60 s"
+        assert accepted.wait(60), "the server accepted fewer than 10 submissions in 60 s"
         server.kill()  # SIGKILL while requests are in flight
     finally:
         worker.join(90)
         server.kill()
     result = box["result"]
     n_ok = len(result.accepted())
-    assert 40 <= n_ok < len(jobs), f"{n_ok} accepted: the kill did not land mid-load"
+    assert 10 <= n_ok < N_TEAMS * DAILY_LIMIT, f"{n_ok} accepted: the kill did not land mid-load"
     assert any(a.status == 0 for a in result.answers)  # some requests died with the server
 
     with ServerProcess(directory, port) as restarted:
@@ -97,7 +105,11 @@ def test_kill_9_mid_load_loses_no_accepted_submission(make_contest, helpers):
         import httpx
 
         late = Job(jobs[-1].token, helpers.random_submission(directory, seed=99))
-        r = httpx.post(f"{restarted.url}/api/submissions", headers={"Authorization": f"Bearer {late.token}"},
-                       files={"file": ("x.csv", late.data)})
+        r = httpx.post(
+            f"{restarted.url}/api/submissions",
+            headers={"Authorization": f"Bearer {late.token}"},
+            files={"file": ("x.csv", late.data)},
+        )
         assert r.status_code in (200, 429)
         assert httpx.get(f"{restarted.url}/api/leaderboard").status_code == 200
+    print(f"\nkilled after {n_ok} accepted answers; {len(stored) - 2} submissions stored, all whole")

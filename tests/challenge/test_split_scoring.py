@@ -66,8 +66,10 @@ def test_accuracy_is_between_half_and_one_and_seeded():
     assert acc == score_split("accuracy", y, s, seed=3)
 
 
-@pytest.mark.parametrize("bad, fragment", [("f1", "unknown contest metric"), ("tar@far=2", "in \\(0, 1\\)"),
-                                           ("tar@far=x", "in \\(0, 1\\)")])
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [("f1", "unknown contest metric"), ("tar@far=2", "in \\(0, 1\\)"), ("tar@far=x", "in \\(0, 1\\)")],
+)
 def test_bad_metric_names(bad, fragment):
     with pytest.raises(ConfigError, match=fragment):
         check_metric(bad)
@@ -86,7 +88,18 @@ def test_tokens_are_random_and_only_hashes_match():
     assert not token_matches(a[:-1], hash_token(a))
 
 
-@pytest.mark.parametrize("cell, expected", [("=1+2", "'=1+2"), ("+x", "'+x"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"),
-                                            ("\tx", "'\tx"), ("team", "team"), (None, ""), (0.5, "0.500000")])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("=1+2", "'=1+2"),
+        ("+x", "'+x"),
+        ("-x", "'-x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("team", "team"),
+        (None, ""),
+        (0.5, "0.500000"),
+    ],
+)
 def test_csv_guard(cell, expected):
     assert safe_cell(cell) == expected

@@ -53,7 +53,14 @@ def test_submit_limit_finals_close_and_private_ranking(make_contest, helpers):
     assert [r.rank for r in ranked] == [1, 2]
     assert ranked[0].private >= ranked[1].private
     assert leaderboard_csv(rows, closed=True).splitlines()[0].split(",") == [
-        "rank", "team", "baseline", "entries", "public", "private", "last_submission"]
+        "rank",
+        "team",
+        "baseline",
+        "entries",
+        "public",
+        "private",
+        "last_submission",
+    ]
 
 
 def test_team_names_checked_and_unique(make_contest):

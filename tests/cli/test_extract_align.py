@@ -184,3 +184,47 @@ def test_align_bad_template_and_no_faces(tiny_tree, tmp_path, capsys):
 def test_every_command_has_help(verb, capsys):
     assert main([*verb, "--help"]) == 0
     assert len(capsys.readouterr().out) > 200
+
+
+def test_ctrl_c_then_the_same_command_resumes(lfw_dir, models_dir, tmp_path):
+    """SIGINT the real CLI mid-run: exit 130 and a hint; the rerun takes committed images from the cache."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from facemetric.extract.cache import CACHE_FILE
+
+    names = sorted(p.relative_to(lfw_dir / "images").as_posix()
+                   for p in (lfw_dir / "images").glob("Ab*/*.jpg"))[:30]
+    lst = tmp_path / "list.txt"
+    lst.write_text("\n".join(names) + "\n")
+    out, cache = tmp_path / "o.npz", tmp_path / "o.cache"
+    cmd = [sys.executable, "-m", "facemetric.cli.main", "extract", str(lfw_dir / "images"), "--list", str(lst),
+           "--detector", f"landmarks:{lfw_dir / 'landmarks_mtcnn_5pt.txt'}",
+           "--embedder", f"onnx:{models_dir / 'mobilefacenet_arcface_112.onnx'}", "--flip",
+           "--out", str(out), "--workers", "1", "--batch-size", "1", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    committed, deadline = 0, time.time() + 120
+    while time.time() < deadline and proc.poll() is None and committed < 2:
+        if (cache / CACHE_FILE).exists():
+            try:
+                with sqlite3.connect(cache / CACHE_FILE) as db:
+                    committed = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+            except sqlite3.OperationalError:
+                pass
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        pytest.skip("the extraction finished before it could be interrupted")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "run the same command again to resume" in err and "Traceback" not in err
+    assert not out.exists()
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        committed = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    assert 2 <= committed < 30
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"{committed} from the cache" in done.stdout

@@ -153,3 +153,25 @@ def test_bad_image_array(scrfd):
         scrfd.detect(np.zeros((10, 10), np.uint8))
     with pytest.raises(InputError, match="uint8 RGB"):
         scrfd.detect(np.zeros((10, 10, 3), np.float32))
+
+
+class _NoKeypointsSession(_FixedShapeSession):
+    """Pretend the model has no keypoint outputs (an SCRFD export without _kps)."""
+
+    def __init__(self, session):
+        super().__init__(session, 640, 640)
+        self._outs = [o for o in session.get_outputs() if o.shape[-1] != 10]
+
+    def run(self, names, feed):
+        return [o for o in self.session.run(None, feed) if o.shape[-1] != 10]
+
+
+def test_scrfd_without_keypoints_is_refused(models_dir, lfw_samples, monkeypatch):
+    from facemetric.detect import scrfd as scrfd_module
+    from facemetric.onnx_runtime import open_session
+
+    monkeypatch.setattr(scrfd_module, "open_session",
+                        lambda path, threads, what: _NoKeypointsSession(open_session(path, threads)))
+    det = scrfd_module.ScrfdDetector(models_dir / "scrfd_2.5g_bnkps.onnx")
+    with pytest.raises(InputError, match="no keypoint outputs"):
+        det.detect(lfw_samples[0][0])

@@ -105,5 +105,7 @@ def test_bad_parameters():
         SNorm(cohort_size=1).fit(X, y)
     with pytest.raises(ConfigError, match="unknown metric"):
         SNorm(metric="no-such-metric").fit(X, y)
+    with pytest.raises(ConfigError, match="inductive"):
+        SNorm(metric="test-center").fit(X, y)
     with pytest.raises(ConfigError, match="'method' key"):
         SNorm(metric={"cohort": 3}).fit(X, y)

@@ -10,7 +10,8 @@ import pytest
 from facemetric.errors import ConfigError, InputError
 from facemetric.verify import bootstrap_cis, eer, evaluate_scores, kfold_accuracy, paired_test, roc_auc, tar_at_far
 from facemetric.verify.accuracy import FoldPlan
-from facemetric.verify.bootstrap import CurvePlan, replicate_weights
+from facemetric.verify.bootstrap import curve_metrics, replicate_weights
+from facemetric.verify.curves import SortedScores
 
 
 def data(n=600, seed=0, shift=1.5):
@@ -24,10 +25,11 @@ def test_weighted_replicate_equals_explicit_resample():
     """The O(n) weight trick gives exactly the figures of the resampled arrays."""
     y, s = data(300, seed=1)
     folds = np.arange(y.size) % 5
-    curve, plan = CurvePlan(y, s), FoldPlan(y, s, folds)
+    curve = SortedScores(y, s)
+    plan = FoldPlan(curve, folds)
     for w in replicate_weights(y.size, 3, seed=3):
         idx = np.repeat(np.arange(y.size), w.astype(int))
-        m = curve.metrics(w, (0.1, 0.01))
+        m = curve_metrics(curve, w, (0.1, 0.01))
         assert m["auc"] == pytest.approx(roc_auc(y[idx], s[idx]), abs=1e-12)
         assert m["eer"] == pytest.approx(eer(y[idx], s[idx]), abs=1e-12)
         tar = tar_at_far(y[idx], s[idx], (0.1, 0.01))

@@ -17,7 +17,19 @@ from facemetric.challenge.store import ChallengeStore
 from facemetric.challenge.submission import SubmissionError, format_submission, parse_submission
 
 __all__ = [
-    "ChallengeConfig", "ChallengeStore", "Contest", "CreatedChallenge", "LeaderboardRow", "SubmissionError",
-    "create_app", "create_challenge", "format_submission", "leaderboard", "leaderboard_csv", "load_config",
-    "parse_submission", "run_demo", "serve",
+    "ChallengeConfig",
+    "ChallengeStore",
+    "Contest",
+    "CreatedChallenge",
+    "LeaderboardRow",
+    "SubmissionError",
+    "create_app",
+    "create_challenge",
+    "format_submission",
+    "leaderboard",
+    "leaderboard_csv",
+    "load_config",
+    "parse_submission",
+    "run_demo",
+    "serve",
 ]

@@ -73,8 +73,14 @@ class BodyLimitMiddleware:
 
 
 def _submission_json(sub: Submission, *, closed: bool) -> dict:
-    data = {"id": sub.id, "created_at": sub.created_at, "n_bytes": sub.n_bytes, "sha256": sub.sha256,
-            "public_score": sub.public_score, "selected": sub.selected}
+    data = {
+        "id": sub.id,
+        "created_at": sub.created_at,
+        "n_bytes": sub.n_bytes,
+        "sha256": sub.sha256,
+        "public_score": sub.public_score,
+        "selected": sub.selected,
+    }
     if closed:
         data["private_score"] = sub.private_score
     return data
@@ -101,8 +107,9 @@ def create_app(directory: str | Path):
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return JSONResponse({"detail": f"{where or 'request'}: {first.get('msg', 'invalid request')}"},
-                            status_code=422)
+        return JSONResponse(
+            {"detail": f"{where or 'request'}: {first.get('msg', 'invalid request')}"}, status_code=422
+        )
 
     def unauthorized(detail: str) -> fastapi.HTTPException:
         return fastapi.HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
@@ -131,8 +138,15 @@ def create_app(directory: str | Path):
 
     def page(name: str, **context: Any) -> str:
         closed_at = store.closed_at()
-        base = {"title": config.title, "closed": closed_at is not None, "closed_at": closed_at,
-                "error": None, "result": None, "team": None, "message": None}
+        base = {
+            "title": config.title,
+            "closed": closed_at is not None,
+            "closed_at": closed_at,
+            "error": None,
+            "result": None,
+            "team": None,
+            "message": None,
+        }
         return render(name, **{**base, **context})
 
     def read_upload(file: UploadFile | None) -> bytes:
@@ -148,18 +162,24 @@ def create_app(directory: str | Path):
     @app.get("/", response_class=HTMLResponse)
     def leaderboard_page() -> str:
         rows, closed = leaderboard_rows()
-        return page("leaderboard.html", rows=rows, metric=config.metric,
-                    public_pct=f"{config.public_fraction:.0%}")
+        return page(
+            "leaderboard.html", rows=rows, metric=config.metric, public_pct=f"{config.public_fraction:.0%}"
+        )
 
     @app.get("/leaderboard.csv")
     def leaderboard_download() -> Response:
         closed = contest.is_closed()
         text = leaderboard_csv(leaderboard(store, closed=closed), closed=closed)
-        return PlainTextResponse(text, media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition": 'attachment; filename="leaderboard.csv"'})
+        return PlainTextResponse(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="leaderboard.csv"'},
+        )
 
     def submit_page(**context: Any) -> str:
-        return page("submit.html", max_bytes=config.max_upload_bytes, daily_limit=config.daily_limit, **context)
+        return page(
+            "submit.html", max_bytes=config.max_upload_bytes, daily_limit=config.daily_limit, **context
+        )
 
     @app.get("/submit", response_class=HTMLResponse)
     def submit_form() -> str:
@@ -183,8 +203,17 @@ def create_app(directory: str | Path):
             return HTMLResponse(page("me.html", error=exc.detail), status_code=exc.status_code)
         subs = store.submissions(team.id)
         finals = {s.id for s in final_submissions(subs)}
-        return HTMLResponse(page("me.html", team=team.name, token=token.strip(), subs=subs, finals=finals,
-                                 max_final=config.max_final, **context))
+        return HTMLResponse(
+            page(
+                "me.html",
+                team=team.name,
+                token=token.strip(),
+                subs=subs,
+                finals=finals,
+                max_final=config.max_final,
+                **context,
+            )
+        )
 
     @app.get("/me", response_class=HTMLResponse)
     def me_form() -> str:
@@ -221,14 +250,20 @@ def create_app(directory: str | Path):
         closed = contest.is_closed()
         subs = store.submissions(team.id)
         finals = [s.id for s in final_submissions(subs)]
-        return {"team": team.name, "final": finals,
-                "submissions": [_submission_json(s, closed=closed) for s in subs]}
+        return {
+            "team": team.name,
+            "final": finals,
+            "submissions": [_submission_json(s, closed=closed) for s in subs],
+        }
 
     @app.get("/api/submissions/{submission_id}/file")
     def api_file(submission_id: int, team: Team = Depends(current_team)) -> Response:
         data = store.submission_file(team.id, submission_id)
-        return Response(data, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="submission-{submission_id}.csv"'})
+        return Response(
+            data,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="submission-{submission_id}.csv"'},
+        )
 
     @app.put("/api/final")
     def api_final(payload: dict, team: Team = Depends(current_team)) -> dict:
@@ -254,7 +289,9 @@ def create_app(directory: str | Path):
     return app
 
 
-def serve(directory: str | Path, host: str = "127.0.0.1", port: int = 8000, *, access_log: bool = True) -> None:
+def serve(
+    directory: str | Path, host: str = "127.0.0.1", port: int = 8000, *, access_log: bool = True
+) -> None:
     """Run the contest site with uvicorn until interrupted."""
     uvicorn = require("uvicorn", "challenge")
     app = create_app(directory)

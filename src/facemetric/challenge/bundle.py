@@ -25,7 +25,7 @@ from facemetric.challenge.submission import HEADER, format_submission
 from facemetric.errors import ConfigError, InputError, ProtocolError
 from facemetric.io import save_descriptors
 from facemetric.io.atomic import atomic_open, write_text_atomic
-from facemetric.metrics import Cosine, L2
+from facemetric.metrics import L2, Cosine
 from facemetric.types import DescriptorSet, PairProtocol
 
 BYTES_PER_PAIR = 48  # room for "p00000," and a float written in full
@@ -53,7 +53,8 @@ def _check_disjoint(train: DescriptorSet, test: DescriptorSet) -> None:
     overlap = sorted(train_people & test_people)
     if overlap:
         raise InputError(
-            f"{len(overlap)} identit(y/ies) appear in both training and test descriptors, e.g. {overlap[0]!r}; "
+            f"{len(overlap)} identit(y/ies) appear in both training and test descriptors, "
+            f"e.g. {overlap[0]!r}; "
             "train on identities that are not in the test pairs"
         )
 
@@ -91,8 +92,15 @@ curl -H "Authorization: Bearer $TOKEN" -F file=@submission.csv http://HOST:PORT/
 """
 
 
-def _write_bundle(directory: Path, train: DescriptorSet, test: DescriptorSet, pair_ids: np.ndarray,
-                  a: np.ndarray, b: np.ndarray, config: ChallengeConfig) -> None:
+def _write_bundle(
+    directory: Path,
+    train: DescriptorSet,
+    test: DescriptorSet,
+    pair_ids: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    config: ChallengeConfig,
+) -> None:
     bundle = contest_paths(directory)["bundle"]
     bundle.mkdir(parents=True)
     save_descriptors(train, bundle / "train.npz")
@@ -122,7 +130,9 @@ def create_challenge(
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out}: already exists and is not empty; choose a new folder for the contest")
     if protocol.labels is None:
-        raise ProtocolError(f"{protocol.name}: the test pairs have no labels; the organiser needs them to score")
+        raise ProtocolError(
+            f"{protocol.name}: the test pairs have no labels; the organiser needs them to score"
+        )
     rows = test.index_of(protocol.images, source=protocol.name)
     test = test.subset(rows)  # only the images the pairs use, in protocol order
     _check_disjoint(train, test)
@@ -148,8 +158,9 @@ def create_challenge(
             f"allow at least {BYTES_PER_PAIR * len(protocol)} bytes"
         )
 
-    test_public = DescriptorSet(X=test.X, X_flip=test.X_flip, labels=np.full(len(test), ""), ids=anon,
-                                provenance=test.provenance)
+    test_public = DescriptorSet(
+        X=test.X, X_flip=test.X_flip, labels=np.full(len(test), ""), ids=anon, provenance=test.provenance
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -179,5 +190,10 @@ def create_challenge(
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
-    return CreatedChallenge(directory=out, bundle=contest_paths(out)["bundle"], admin_token=admin_token,
-                            n_pairs=len(protocol), n_public=int(public.sum()))
+    return CreatedChallenge(
+        directory=out,
+        bundle=contest_paths(out)["bundle"],
+        admin_token=admin_token,
+        n_pairs=len(protocol),
+        n_public=int(public.sum()),
+    )

@@ -42,9 +42,7 @@ class ChallengeConfig:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.public_fraction < 1.0:
-            raise ConfigError(
-                f"public fraction must be strictly between 0 and 1; got {self.public_fraction}"
-            )
+            raise ConfigError(f"public fraction must be strictly between 0 and 1; got {self.public_fraction}")
         if self.daily_limit < 1:
             raise ConfigError(f"daily limit must be at least 1 submission per team; got {self.daily_limit}")
         if self.max_final < 1:
@@ -81,7 +79,9 @@ def load_config(directory: str | Path) -> ChallengeConfig:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_file(path, f"is not valid JSON ({exc})", "restore it from a backup or re-create the contest") from exc
+        raise bad_file(
+            path, f"is not valid JSON ({exc})", "restore it from a backup or re-create the contest"
+        ) from exc
     known = {f.name for f in fields(ChallengeConfig)}
     unknown = sorted(set(data) - known)
     if unknown:

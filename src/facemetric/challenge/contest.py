@@ -41,7 +41,9 @@ def save_answers(answers: Answers, path: str | Path) -> None:
 def load_answers(path: str | Path) -> Answers:
     path = Path(path)
     if not path.exists():
-        raise bad_file(path, "does not exist", "the organiser folder of the contest is incomplete; re-create it")
+        raise bad_file(
+            path, "does not exist", "the organiser folder of the contest is incomplete; re-create it"
+        )
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     if not rows or tuple(rows[0]) != ANSWER_COLUMNS:

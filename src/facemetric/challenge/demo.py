@@ -26,14 +26,18 @@ from facemetric.types import DescriptorSet, PairProtocol
 DEMO_METHODS = ("lda-wccn", "center")
 
 
-def split_train_test(descriptors: DescriptorSet, protocol: PairProtocol) -> tuple[DescriptorSet, DescriptorSet]:
+def split_train_test(
+    descriptors: DescriptorSet, protocol: PairProtocol
+) -> tuple[DescriptorSet, DescriptorSet]:
     """Test = the protocol's images; train = every image of an identity that no test image shows."""
     test_rows = descriptors.index_of(protocol.images, source=protocol.name)
     test_people = set(descriptors.labels[test_rows].tolist())
     train_rows = np.flatnonzero(~np.isin(descriptors.labels, list(test_people)) & (descriptors.labels != ""))
     if train_rows.size == 0:
-        raise InputError("no identity is left for training once the test identities are removed; "
-                         "use a descriptor set with more people than the protocol")
+        raise InputError(
+            "no identity is left for training once the test identities are removed; "
+            "use a descriptor set with more people than the protocol"
+        )
     return descriptors.subset(train_rows), descriptors.subset(test_rows)
 
 
@@ -59,8 +63,12 @@ def play(bundle: Path, method: str, flip: str) -> bytes:
     return format_submission(pair_ids, metric.score_pairs(test.X, ia, ib))
 
 
-def run_demo(descriptors: DescriptorSet, protocol: PairProtocol, out: str | Path,
-             config: ChallengeConfig = ChallengeConfig(title="facemetric demo challenge")) -> list[LeaderboardRow]:
+def run_demo(
+    descriptors: DescriptorSet,
+    protocol: PairProtocol,
+    out: str | Path,
+    config: ChallengeConfig = ChallengeConfig(title="facemetric demo challenge"),
+) -> list[LeaderboardRow]:
     """Create the contest in ``out``, submit, close it and return the final leaderboard."""
     train, test = split_train_test(descriptors, protocol)
     created = create_challenge(train, test, protocol, out, config)

@@ -66,15 +66,17 @@ def leaderboard(store: ChallengeStore, *, closed: bool | None = None) -> list[Le
         has_score = key[0]
         if has_score and not team.is_baseline:
             rank += 1
-        rows.append(LeaderboardRow(
-            rank=rank if has_score and not team.is_baseline else None,
-            team=team.name,
-            baseline=team.is_baseline,
-            entries=len(subs),
-            public=best.public_score if best else None,
-            private=private,
-            last_submission=subs[-1].created_at if subs else None,
-        ))
+        rows.append(
+            LeaderboardRow(
+                rank=rank if has_score and not team.is_baseline else None,
+                team=team.name,
+                baseline=team.is_baseline,
+                entries=len(subs),
+                public=best.public_score if best else None,
+                private=private,
+                last_submission=subs[-1].created_at if subs else None,
+            )
+        )
     return rows
 
 
@@ -90,8 +92,11 @@ def safe_cell(value: object) -> str:
 
 def leaderboard_csv(rows: list[LeaderboardRow], *, closed: bool) -> str:
     """The leaderboard as CSV text, private scores only when ``closed``."""
-    columns = ["rank", "team", "baseline", "entries", "public"] + (["private"] if closed else []) + [
-        "last_submission"]
+    columns = (
+        ["rank", "team", "baseline", "entries", "public"]
+        + (["private"] if closed else [])
+        + ["last_submission"]
+    )
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)

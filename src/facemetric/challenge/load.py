@@ -48,8 +48,9 @@ class LoadResult:
         return len(self.accepted()) / self.seconds if self.seconds > 0 else float("nan")
 
 
-async def _send_all(url: str, jobs: list[Job], timeout: float, on_answer: Callable[[Answer], None] | None
-                    ) -> list[Answer]:
+async def _send_all(
+    url: str, jobs: list[Job], timeout: float, on_answer: Callable[[Answer], None] | None
+) -> list[Answer]:
     import httpx
 
     limits = httpx.Limits(max_connections=len(jobs), max_keepalive_connections=0)
@@ -57,8 +58,11 @@ async def _send_all(url: str, jobs: list[Job], timeout: float, on_answer: Callab
 
         async def one(job: Job) -> Answer:
             try:
-                r = await client.post("/api/submissions", headers={"Authorization": f"Bearer {job.token}"},
-                                      files={"file": ("submission.csv", job.data, "text/csv")})
+                r = await client.post(
+                    "/api/submissions",
+                    headers={"Authorization": f"Bearer {job.token}"},
+                    files={"file": ("submission.csv", job.data, "text/csv")},
+                )
                 try:
                     body = r.json()
                 except ValueError:
@@ -73,8 +77,9 @@ async def _send_all(url: str, jobs: list[Job], timeout: float, on_answer: Callab
         return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
-def run_load(url: str, jobs: list[Job], *, timeout: float = 120.0,
-             on_answer: Callable[[Answer], None] | None = None) -> LoadResult:
+def run_load(
+    url: str, jobs: list[Job], *, timeout: float = 120.0, on_answer: Callable[[Answer], None] | None = None
+) -> LoadResult:
     """Send every job at once (one connection each) and wait for all answers."""
     start = time.perf_counter()
     answers = asyncio.run(_send_all(url, jobs, timeout, on_answer))

@@ -6,10 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from facemetric.errors import ConfigError
 
@@ -29,6 +31,7 @@ class ServerProcess:
     port: int
     host: str = "127.0.0.1"
     proc: subprocess.Popen | None = None
+    log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -36,15 +39,31 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         """Start the server and wait until it answers ``/api/leaderboard``."""
-        cmd = [sys.executable, "-m", "facemetric.cli.main", "challenge", "serve", str(self.directory),
-               "--host", self.host, "--port", str(self.port), "--no-access-log"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "facemetric.cli.main",
+            "challenge",
+            "serve",
+            str(self.directory),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--no-access-log",
+        ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        # The log goes to a temporary file, never to a pipe that nobody reads and that could fill up.
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                raise ConfigError(f"the contest server exited with code {self.proc.returncode}: {err.strip()[-500:]}")
+                self.log.seek(0)
+                err = self.log.read().decode(errors="replace")
+                raise ConfigError(
+                    f"the contest server exited with code {self.proc.returncode}: {err.strip()[-500:]}"
+                )
             try:
                 with urllib.request.urlopen(self.url + "/api/leaderboard", timeout=2) as resp:
                     if resp.status == 200:
@@ -75,5 +94,5 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-        if self.proc is not None and self.proc.stderr is not None:
-            self.proc.stderr.close()
+        if self.log is not None:
+            self.log.close()

@@ -201,9 +201,15 @@ class ChallengeStore:
             if conn.execute("SELECT 1 FROM teams WHERE name_key = ?", (key,)).fetchone():
                 raise InputError(f"a team named {name!r} already exists; choose another name")
             cur = conn.execute(
-                "INSERT INTO teams (name, name_key, token_hash, is_baseline, created_at) VALUES (?, ?, ?, ?, ?)",
-                (name, key, None if token is None else hash_token(token), int(baseline),
-                 utc_now().isoformat(timespec="seconds")),
+                "INSERT INTO teams (name, name_key, token_hash, is_baseline, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    name,
+                    key,
+                    None if token is None else hash_token(token),
+                    int(baseline),
+                    utc_now().isoformat(timespec="seconds"),
+                ),
             )
             team = Team(id=int(cur.lastrowid), name=name, is_baseline=baseline)
         return team, token
@@ -246,34 +252,57 @@ class ChallengeStore:
                     )
             conn.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (digest, data))
             cur = conn.execute(
-                "INSERT INTO submissions (team_id, created_at, day, sha256, n_bytes, public_score, private_score)"
+                "INSERT INTO submissions"
+                " (team_id, created_at, day, sha256, n_bytes, public_score, private_score)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (team_id, now.isoformat(timespec="milliseconds"), day, digest, len(data),
-                 float(public_score), float(private_score)),
+                (
+                    team_id,
+                    now.isoformat(timespec="milliseconds"),
+                    day,
+                    digest,
+                    len(data),
+                    float(public_score),
+                    float(private_score),
+                ),
             )
             sub_id = int(cur.lastrowid)
-        return Submission(sub_id, team_id, now.isoformat(timespec="milliseconds"), digest, len(data),
-                          float(public_score), float(private_score), False)
+        return Submission(
+            sub_id,
+            team_id,
+            now.isoformat(timespec="milliseconds"),
+            digest,
+            len(data),
+            float(public_score),
+            float(private_score),
+            False,
+        )
 
     def submissions(self, team_id: int | None = None) -> list[Submission]:
         """All submissions, or one team's, oldest first."""
-        query = ("SELECT id, team_id, created_at, sha256, n_bytes, public_score, private_score, selected "
-                 "FROM submissions")
+        query = (
+            "SELECT id, team_id, created_at, sha256, n_bytes, public_score, private_score, selected "
+            "FROM submissions"
+        )
         args: tuple = ()
         if team_id is not None:
             query += " WHERE team_id = ?"
             args = (team_id,)
         with self.connect() as conn:
             rows = conn.execute(query + " ORDER BY id", args).fetchall()
-        return [Submission(int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]), float(r[5]), float(r[6]),
-                           bool(r[7])) for r in rows]
+        return [
+            Submission(
+                int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]), float(r[5]), float(r[6]), bool(r[7])
+            )
+            for r in rows
+        ]
 
     def submission_file(self, team_id: int, submission_id: int) -> bytes:
         """The bytes a team submitted; another team's submission is reported as not found."""
         with self.connect() as conn:
             row = conn.execute(
                 "SELECT b.data FROM submissions s JOIN blobs b ON b.sha256 = s.sha256 "
-                "WHERE s.id = ? AND s.team_id = ?", (submission_id, team_id)
+                "WHERE s.id = ? AND s.team_id = ?",
+                (submission_id, team_id),
             ).fetchone()
         if row is None:
             raise NotFoundError(f"your team has no submission {submission_id}")
@@ -294,7 +323,8 @@ class ChallengeStore:
                     raise NotFoundError(f"your team has no submission {sub_id}")
             conn.execute("UPDATE submissions SET selected = 0 WHERE team_id = ?", (team_id,))
             conn.executemany(
-                "UPDATE submissions SET selected = 1 WHERE id = ? AND team_id = ?", [(i, team_id) for i in ids]
+                "UPDATE submissions SET selected = 1 WHERE id = ? AND team_id = ?",
+                [(i, team_id) for i in ids],
             )
 
     def integrity_problems(self) -> list[str]:
@@ -302,7 +332,8 @@ class ChallengeStore:
         with self.connect() as conn:
             problems = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
             orphans = conn.execute(
-                "SELECT COUNT(*) FROM submissions s LEFT JOIN blobs b ON b.sha256 = s.sha256 WHERE b.sha256 IS NULL"
+                "SELECT COUNT(*) FROM submissions s LEFT JOIN blobs b ON b.sha256 = s.sha256"
+                " WHERE b.sha256 IS NULL"
             ).fetchone()[0]
             if orphans:
                 problems.append(f"{orphans} submission(s) without their file")

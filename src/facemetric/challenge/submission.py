@@ -33,11 +33,14 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
     """
     if len(data) > max_bytes:
         raise SubmissionError(
-            f"the file is {len(data)} bytes but the limit is {max_bytes} bytes; send only pair_id,score lines",
+            f"the file is {len(data)} bytes but the limit is {max_bytes} bytes; "
+            "send only pair_id,score lines",
             status=413,
         )
     if not data.strip():
-        raise SubmissionError("the file is empty; send a CSV with the header pair_id,score and one line per pair")
+        raise SubmissionError(
+            "the file is empty; send a CSV with the header pair_id,score and one line per pair"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -50,7 +53,9 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
-        raise SubmissionError(f"the header line cannot be read ({exc}); start the file with pair_id,score") from exc
+        raise SubmissionError(
+            f"the header line cannot be read ({exc}); start the file with pair_id,score"
+        ) from exc
     if tuple(h.strip() for h in header) != HEADER:
         raise SubmissionError(
             f"the first line must be the header 'pair_id,score'; got {_short(','.join(header))!r}"
@@ -72,7 +77,8 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
                 )
             if pair_id in seen_on:
                 raise SubmissionError(
-                    f"line {line}: pair id {_short(pair_id)!r} appears twice (first on line {seen_on[pair_id]}); "
+                    f"line {line}: pair id {_short(pair_id)!r} appears twice "
+                    f"(first on line {seen_on[pair_id]}); "
                     "give each pair exactly once"
                 )
             seen_on[pair_id] = line

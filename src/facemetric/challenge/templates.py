@@ -100,8 +100,9 @@ def when(stamp: str | None) -> str:
 @lru_cache(maxsize=1)
 def environment():
     """The Jinja2 environment; autoescaping is on for every template."""
-    import jinja2
+    from facemetric.errors import require
 
+    jinja2 = require("jinja2", "challenge")
     env = jinja2.Environment(
         loader=jinja2.DictLoader(
             {"base.html": BASE, "leaderboard.html": LEADERBOARD, "submit.html": SUBMIT, "me.html": ME}

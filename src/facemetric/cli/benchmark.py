@@ -74,7 +74,13 @@ def benchmark(
         "provenance": test_set.provenance.to_dict(), "versions": package_versions(),
     }
     paths = write_benchmark(run, out_dir, config=config, top=top, plot=plots)
-    out.print(benchmark_table(run.rows, title=f"{pairs.name}: {config['mode']}"))
+    table = benchmark_table(run.rows, title=f"{pairs.name}: {config['mode']}")
+    if out.is_terminal:
+        out.print(table)
+    else:  # piped or captured: a wide console, so that no number is cut
+        from rich.console import Console
+
+        Console(width=180).print(table)
     for row in run.rows:
         if row.get("error"):
             console.print(f"[yellow]warning:[/yellow] {row['method']} failed: {row['error']}", highlight=False)

@@ -33,18 +33,26 @@ def _config(**settings):
 
 @challenge_app.command("create")
 def create(
-    train: Path = typer.Option(..., "--train", help="Training descriptors with identities (.npz or .parquet)."),
+    train: Path = typer.Option(
+        ..., "--train", help="Training descriptors with identities (.npz or .parquet)."
+    ),
     test: Path = typer.Option(..., "--test", help="Descriptors of the test images (.npz or .parquet)."),
     pairs: Path = typer.Option(..., "--pairs", help="Labelled test pairs (any format load_protocol reads)."),
-    out_dir: Path = typer.Option(..., "--out", help="New folder for the contest (organiser files + bundle/)."),
-    pairs_format: Optional[str] = typer.Option(None, "--pairs-format", help="Protocol format; default: detect."),
+    out_dir: Path = typer.Option(
+        ..., "--out", help="New folder for the contest (organiser files + bundle/)."
+    ),
+    pairs_format: Optional[str] = typer.Option(
+        None, "--pairs-format", help="Protocol format; default: detect."
+    ),
     metric: str = typer.Option("auc", help="Contest metric: auc, accuracy or tar@far=<value>."),
     public_fraction: float = typer.Option(0.3, help="Share of the pairs on the public leaderboard."),
     seed: int = typer.Option(0, help="Seed of the anonymisation and the public/private split."),
     daily_limit: int = typer.Option(5, help="Submissions per team per UTC day."),
     max_final: int = typer.Option(2, help="How many final submissions a team may choose."),
     max_upload_bytes: int = typer.Option(1 << 20, help="Largest accepted submission file, in bytes."),
-    flip: str = typer.Option("sum", help="Baselines: 'sum' adds flipped descriptors when present, 'none' not."),
+    flip: str = typer.Option(
+        "sum", help="Baselines: 'sum' adds flipped descriptors when present, 'none' not."
+    ),
     title: str = typer.Option("facemetric challenge", help="Title shown on the contest pages."),
 ) -> None:
     """Create a contest: organiser answers, participant bundle, and the L2/cosine baselines.
@@ -54,10 +62,19 @@ def create(
     from facemetric.challenge import create_challenge
     from facemetric.io import load_descriptors
 
-    config = _config(title=title, metric=metric, public_fraction=public_fraction, seed=seed,
-                     daily_limit=daily_limit, max_final=max_final, max_upload_bytes=max_upload_bytes, flip=flip)
-    created = create_challenge(load_descriptors(train), load_descriptors(test), _load_protocol(pairs, pairs_format),
-                               out_dir, config)
+    config = _config(
+        title=title,
+        metric=metric,
+        public_fraction=public_fraction,
+        seed=seed,
+        daily_limit=daily_limit,
+        max_final=max_final,
+        max_upload_bytes=max_upload_bytes,
+        flip=flip,
+    )
+    created = create_challenge(
+        load_descriptors(train), load_descriptors(test), _load_protocol(pairs, pairs_format), out_dir, config
+    )
     typer.echo(f"contest created in {created.directory}: {created.n_pairs} pairs, {created.n_public} public")
     typer.echo(f"participant bundle: {created.bundle}")
     typer.echo("admin token (shown once; keep it secret):")
@@ -111,7 +128,9 @@ def close(directory: Path = typer.Argument(..., help="The contest folder.")) -> 
 @challenge_app.command("export")
 def export(
     directory: Path = typer.Argument(..., help="The contest folder."),
-    csv_path: Optional[Path] = typer.Option(None, "--out", help="CSV file to write; default: standard output."),
+    csv_path: Optional[Path] = typer.Option(
+        None, "--out", help="CSV file to write; default: standard output."
+    ),
 ) -> None:
     """Export the leaderboard as CSV (private scores once closed; formula-like cells are quoted)."""
     from facemetric.challenge import Contest, leaderboard, leaderboard_csv
@@ -152,7 +171,9 @@ def admin_token(directory: Path = typer.Argument(..., help="The contest folder."
 def demo(
     descriptors: Path = typer.Option(DEFAULT_DESCRIPTORS, help="Descriptor set with identities."),
     pairs: Path = typer.Option(DEFAULT_PAIRS, help="Labelled pairs over those descriptors' ids."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="New folder for the contest; default: a temp one."),
+    out_dir: Optional[Path] = typer.Option(
+        None, "--out", help="New folder for the contest; default: a temp one."
+    ),
     public_fraction: float = typer.Option(0.3, help="Share of the pairs on the public leaderboard."),
     seed: int = typer.Option(0, help="Seed of the split."),
     metric: str = typer.Option("auc", help="Contest metric: auc, accuracy or tar@far=<value>."),
@@ -166,7 +187,9 @@ def demo(
 
     if out_dir is None:
         out_dir = Path(tempfile.mkdtemp(prefix="facemetric-demo-")) / "contest"
-    config = _config(title="facemetric demo challenge", metric=metric, public_fraction=public_fraction, seed=seed)
+    config = _config(
+        title="facemetric demo challenge", metric=metric, public_fraction=public_fraction, seed=seed
+    )
     rows = run_demo(load_descriptors(descriptors), _load_protocol(pairs, None), out_dir, config)
     typer.echo(f"contest folder: {out_dir}")
     typer.echo(format_table(rows))

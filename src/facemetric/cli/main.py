@@ -39,7 +39,9 @@ for _module in (info, evaluate, extract, align, datasets, fit, score, benchmark,
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn user errors into one clean line."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code here
+        if isinstance(code, int) and code:
+            return code
     except FacemetricError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         return 1

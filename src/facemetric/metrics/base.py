@@ -27,6 +27,27 @@ from facemetric.types import DescriptorSet, Provenance, check_matrix
 DEFAULT_CHUNK = 1 << 17
 
 
+def as_descriptor_matrix(X: Any, what: str) -> np.ndarray:
+    """:func:`check_matrix` plus the refusals scikit-learn expects: sparse, complex, zero features."""
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        raise InputError(f"{what} are a sparse matrix; sparse input is not supported, pass a dense array")
+    arr = np.asarray(X)
+    if np.iscomplexobj(arr):
+        raise InputError(f"{what}: Complex data not supported; pass real descriptors")
+    if arr.dtype == object:
+        arr = arr.astype(np.float64)  # raises TypeError naming the bad element
+    if arr.ndim == 1:
+        raise InputError(f"{what} must be a 2-D (n_samples, dim) array; got shape {arr.shape}. Reshape your data "
+                         "with X.reshape(1, -1) for a single descriptor")
+    arr = check_matrix(arr, what)
+    if arr.shape[1] == 0:
+        raise InputError(f"{what} have 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required; "
+                         "give descriptors with at least one dimension")
+    return arr
+
+
 def rowwise_dot(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Dot product of aligned rows, float32 in and out."""
     return np.einsum("ij,ij->i", A, B)
@@ -145,15 +166,27 @@ class PairMetric(BaseEstimator):
     needs_labels: ClassVar[bool] = True
     transductive: ClassVar[bool] = False
     is_projection: ClassVar[bool] = False
+    min_features: ClassVar[int] = 1
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        from sklearn.utils import TransformerTags
+
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = self.needs_labels
+        tags.input_tags.sparse = False
+        if self.is_projection:
+            tags.transformer_tags = TransformerTags(preserves_dtype=["float32"])  # computed in float32
+        return tags
 
     # --- fitting -----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> PairMetric:
-        X = check_matrix(X, "training descriptors")
+        X = as_descriptor_matrix(X, "training descriptors")
         if X.shape[0] == 0:
             raise InputError("training descriptors are empty (0 samples); give at least two identities")
         if self.needs_labels:
             if y is None:
-                raise InputError(f"{type(self).__name__} needs identity labels to fit")
+                raise InputError(f"{type(self).__name__} requires y to be passed, but the target y is None; "
+                                 "give one identity label per descriptor")
             y = np.asarray(y)
             if y.ndim != 1 or y.shape[0] != X.shape[0]:
                 raise InputError(f"{X.shape[0]} training descriptors but labels of shape {y.shape}; "
@@ -164,6 +197,9 @@ class PairMetric(BaseEstimator):
                     f"{type(self).__name__} needs at least 2 identities to learn from; got {n_ids} "
                     f"identity (1 class) in {X.shape[0]} sample(s)"
                 )
+        if X.shape[1] < self.min_features:
+            raise InputError(f"{type(self).__name__} needs descriptors of at least {self.min_features} "
+                             f"dimensions; got {X.shape[1]} feature(s)")
         self.n_features_in_ = X.shape[1]
         self._fit(X, y)
         return self
@@ -186,12 +222,13 @@ class PairMetric(BaseEstimator):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() or load a model first")
 
     def _check_dim(self, X: np.ndarray, what: str) -> np.ndarray:
-        X = check_matrix(X, what)
+        X = as_descriptor_matrix(X, what)
         self._check_fitted()
         if X.shape[1] != self.n_features_in_:
             raise InputError(
-                f"{what} have dimension {X.shape[1]} but {type(self).__name__} was fitted on "
-                f"dimension {self.n_features_in_}; use descriptors from the same backbone and flip fusion"
+                f"{what}: X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (the dimension it was fitted on); use descriptors "
+                "from the same backbone and flip fusion"
             )
         return X
 
@@ -220,6 +257,11 @@ class PairMetric(BaseEstimator):
         """Project descriptors into the learned space (projection methods only)."""
         X = self._check_dim(X, "descriptors")
         return self.prepare(X)
+
+    @available_if(lambda self: self.is_projection)
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """``fit(X, y)`` then ``transform(X)``."""
+        return self.fit(X, y).transform(X)
 
     # --- persistence -------------------------------------------------------------
     def save(self, model_dir: str | Path) -> Path:

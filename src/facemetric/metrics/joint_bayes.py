@@ -34,6 +34,8 @@ class JointBayesian(PairMetric):
         L2-normalise descriptors first.
     """
 
+    min_features = 2
+
     def __init__(
         self,
         n_components: int | None = None,

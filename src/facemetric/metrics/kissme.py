@@ -41,6 +41,7 @@ class KISSME(PairMetric):
     """
 
     is_projection = True
+    min_features = 2
 
     def __init__(
         self,

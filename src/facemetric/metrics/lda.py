@@ -65,6 +65,7 @@ class LDA(PairMetric):
     """
 
     is_projection = True
+    min_features = 2
 
     def __init__(
         self, n_components: int | None = None, shrinkage: float = 0.1, whiten: bool = True, normalize: bool = True

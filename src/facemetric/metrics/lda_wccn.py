@@ -27,6 +27,7 @@ class LDAWCCN(PairMetric):
     """
 
     is_projection = True
+    min_features = 2
 
     def __init__(self, n_components: int | None = None, shrinkage: float = 0.1, normalize: bool = True) -> None:
         self.n_components = n_components

@@ -9,7 +9,9 @@ look at pairs or neighbours, NCA and MLKR at all pairs of a batch), hence:
 * ``n_pca`` (default 64): PCA dimensions before the learner;
 * ``max_samples`` (default 2000): descriptors kept, by whole identities drawn with ``seed``
   (identities with one image are dropped first: they give no same-person information);
-* ``max_iter``: passed to the learner.
+* ``max_iter``: passed to the learner;
+* ITML gets ``min(20 * n_identities, 4000)`` sampled constraints instead of its default
+  ``20 * n_identities ** 2``.
 
 MLKR is a regression learner; it gets one random scalar target per identity (drawn with
 ``seed``), so that it learns to pull same-identity neighbours together.
@@ -67,6 +69,7 @@ class MetricLearnAdapter(PairMetric):
     """Base of the metric-learn adapters; subclasses name the learner and its arguments."""
 
     is_projection = True
+    min_features = 2
     learner_name: ClassVar[str] = ""
 
     def __init__(
@@ -108,6 +111,7 @@ class MetricLearnAdapter(PairMetric):
         if self.n_pca is None:
             V = np.eye(Z.shape[1])
         P = (Z - mean) @ V
+        self.n_constraints_ = int(min(20 * names.size, 4000))
         learner = self._learner(ml)
         with _sklearn_compat():
             learner.fit(P, self._targets(codes, rng))
@@ -130,7 +134,8 @@ class MetricLearnITML(MetricLearnAdapter):
     """metric-learn's ``ITML_Supervised``: information-theoretic metric learning from sampled constraints."""
 
     def _learner(self, ml: Any) -> Any:
-        return ml.ITML_Supervised(max_iter=self.max_iter * 10, random_state=self.seed)
+        # metric-learn's default of 20 * n_identities^2 constraints is far too many for faces
+        return ml.ITML_Supervised(max_iter=self.max_iter, n_constraints=self.n_constraints_, random_state=self.seed)
 
 
 class MetricLearnLMNN(MetricLearnAdapter):

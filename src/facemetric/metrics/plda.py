@@ -32,6 +32,8 @@ class PLDA(PairMetric):
         L2-normalise descriptors first.
     """
 
+    min_features = 2
+
     def __init__(
         self,
         n_components: int | None = None,

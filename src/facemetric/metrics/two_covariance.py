@@ -101,7 +101,7 @@ def log_likelihood(stats: ClassStats, m: np.ndarray, Sb: np.ndarray, Sw: np.ndar
     n_i = stats.counts[:, None]
     F = stats.sums @ T
     mu = m @ T
-    S_diag = np.einsum("ij,jk,ki->i", T.T, stats.second, T)  # diag(T^T S T)
+    S_diag = (T * (stats.second @ T)).sum(axis=0)  # diag(T^T S T)
     N = stats.n
     sq = S_diag - 2 * mu * F.sum(axis=0) + N * mu**2  # per-dim sum of (u - mu)^2 over all rows
     dev = F - n_i * mu  # per-class sum of (u - mu)

@@ -45,6 +45,7 @@ class WCCN(PairMetric):
     """
 
     is_projection = True
+    min_features = 2
 
     def __init__(self, shrinkage: float = 0.1, center: bool = True, normalize: bool = True) -> None:
         self.shrinkage = shrinkage

@@ -31,7 +31,11 @@ class CohortNorm(WrapperMixin, PairMetric):
         if k is not None and (not isinstance(k, (int, np.integer)) or k < 2):
             raise ConfigError(f"The 'top_k' parameter must be an integer >= 2. Got {k!r} instead.")
         rows = draw_cohort(y, X.shape[0], self.cohort_size, self.seed)
-        metric = build_metric(self.metric).fit(X, y)
+        metric = build_metric(self.metric)
+        if metric.transductive:
+            raise ConfigError(f"{type(self).__name__} needs an inductive metric to normalise; wrap it the other "
+                              "way round, e.g. test-center with metric={'method': 's-norm'}")
+        metric.fit(X, y)
         self._set_inner("base", metric)
         self.cohort_rows_ = rows.astype(np.int64)
         self.cohort_ = np.asarray(metric.prepare(X[rows]))

@@ -181,13 +181,18 @@ def run_benchmark(
     """Score every method (cosine and L2 always included) and evaluate it.
 
     A method that fails with a facemetric error (missing extra, bad parameter for these data)
-    gets a row with ``error`` set and the others go on, unless ``stop_on_error``.
+    gets a row with ``error`` set and the others go on, unless ``stop_on_error``; a failing
+    baseline always stops the run (the data are at fault).
     ``progress`` is a rich Progress (or None).
     """
     if protocol.labels is None:
         raise ProtocolError(f"{protocol.name}: the protocol has no labels; a benchmark needs labelled pairs")
     if n_bootstrap < 0:
         raise ConfigError(f"The 'n_bootstrap' parameter must be >= 0. Got {n_bootstrap!r} instead.")
+    if train is None and protocol.folds is None:
+        raise ProtocolError(f"{protocol.name}: the protocol has no folds, so identity-disjoint k-fold cannot run; "
+                            "give training descriptors (--train)")
+    protocol.resolve(test)  # every protocol image must have a descriptor
     specs = with_baselines(specs)
     for spec in specs:
         spec.factory()  # unknown names and parameters fail before any work
@@ -207,7 +212,7 @@ def run_benchmark(
                 ps = score_method(spec, test, protocol, train,
                                   on_fold=(lambda _f: progress.advance(task)) if progress is not None else None)
             except FacemetricError as exc:
-                if stop_on_error:
+                if stop_on_error or spec.name in BASELINES:  # a baseline failing means the data are at fault
                     raise
                 rows.append({"method": spec.label, "name": spec.name, "params": spec.params, "auc": None,
                              "accuracy": None, "transductive": bool(getattr(spec.factory()(), "transductive",

@@ -139,10 +139,14 @@ def kfold_accuracy(y_true: Any, y_score: Any, folds: Any = None, *, seed: int = 
     """
     y, s = check_scores(y_true, y_score)
     folds = make_folds(y, seed=seed) if folds is None else check_folds(folds, y.size)
-    accs, thrs = FoldPlan(SortedScores(y, s), folds).evaluate()
+    return kfold_from_plan(FoldPlan(SortedScores(y, s), folds))
+
+
+def kfold_from_plan(plan: FoldPlan) -> KFoldAccuracy:
+    accs, thrs = plan.evaluate()
     if np.isnan(accs).any():
-        bad = np.unique(folds)[np.isnan(accs)][0]
+        bad = plan.fold_ids[np.isnan(accs)][0]
         raise InputError(f"fold {bad}: the other folds lack matched or mismatched pairs, so no threshold can be chosen")
     return KFoldAccuracy(
-        mean=float(accs.mean()), std=float(accs.std()), per_fold=accs, thresholds=thrs, folds=folds
+        mean=float(accs.mean()), std=float(accs.std()), per_fold=accs, thresholds=thrs, folds=plan.folds
     )

@@ -15,11 +15,11 @@ from facemetric.errors import ConfigError
 from facemetric.verify.accuracy import FoldPlan
 from facemetric.verify.curves import (
     DEFAULT_FARS,
+    SortedScores,
     auc_from_rates,
     check_scores,
     eer_from_rates,
     far_key,
-    sorted_counts,
     tar_from_rates,
 )
 
@@ -33,32 +33,24 @@ def check_n_bootstrap(n_bootstrap: int) -> int:
 
 
 def replicate_weights(n: int, n_bootstrap: int, seed: int):
-    """Yield ``n_bootstrap`` count vectors of ``n`` pairs drawn with replacement."""
+    """Yield ``n_bootstrap`` integer count vectors of ``n`` pairs drawn with replacement."""
     rng = np.random.default_rng(seed)
     for _ in range(n_bootstrap):
-        yield np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        yield np.bincount(rng.integers(0, n, n), minlength=n)
 
 
-class CurvePlan:
-    """Scores sorted once; computes AUC, EER and TAR@FAR under any pair weights."""
-
-    def __init__(self, y: np.ndarray, s: np.ndarray) -> None:
-        self.order = np.argsort(-s, kind="stable")
-        self.y_sorted = y[self.order]
-        self.s_sorted = s[self.order]
-
-    def metrics(self, weights: np.ndarray | None, fars: Iterable[float]) -> dict[str, Any]:
-        w = None if weights is None else weights[self.order]
-        fps, tps, _ = sorted_counts(self.y_sorted, self.s_sorted, w)
-        if fps[-1] <= 0 or tps[-1] <= 0:
-            return {"auc": np.nan, "eer": np.nan, "tar_at_far": {f: np.nan for f in fars}}
-        fpr = np.r_[0.0, fps / fps[-1]]
-        tpr = np.r_[0.0, tps / tps[-1]]
-        return {
-            "auc": auc_from_rates(fpr, tpr),
-            "eer": eer_from_rates(fpr, tpr),
-            "tar_at_far": tar_from_rates(fpr, tpr, float(fps[-1]), fars),
-        }
+def curve_metrics(scores: SortedScores, weights: np.ndarray | None, fars: Iterable[float]) -> dict[str, Any]:
+    """AUC, EER and TAR@FAR of the (weighted) pairs; NaN when a class has no weight."""
+    fars = tuple(fars)
+    got = scores.rates(weights)
+    if got is None:
+        return {"auc": np.nan, "eer": np.nan, "tar_at_far": {f: np.nan for f in fars}}
+    fpr, tpr, n_neg = got
+    return {
+        "auc": auc_from_rates(fpr, tpr),
+        "eer": eer_from_rates(fpr, tpr),
+        "tar_at_far": tar_from_rates(fpr, tpr, n_neg, fars),
+    }
 
 
 def percentile_ci(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -89,13 +81,26 @@ def bootstrap_cis(
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"The 'confidence' parameter must be in (0, 1). Got {confidence!r} instead.")
     y, s = check_scores(y_true, y_score)
+    scores = SortedScores(y, s)
+    plan = None if folds is None else FoldPlan(scores, np.asarray(folds))
+    return bootstrap_from_plans(scores, plan, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence)
+
+
+def bootstrap_from_plans(
+    scores: SortedScores,
+    plan: FoldPlan | None,
+    *,
+    n_bootstrap: int,
+    seed: int,
+    fars: Iterable[float],
+    confidence: float,
+) -> dict[str, Any]:
+    """:func:`bootstrap_cis` on pairs already sorted (shared with the point estimates)."""
     fars = tuple(float(f) for f in fars)
-    curve = CurvePlan(y, s)
-    plan = None if folds is None else FoldPlan(y, s, np.asarray(folds))
     aucs, eers, accs = (np.empty(n_bootstrap) for _ in range(3))
     tars = np.empty((n_bootstrap, len(fars)))
-    for b, w in enumerate(replicate_weights(y.size, n_bootstrap, seed)):
-        m = curve.metrics(w, fars)
+    for b, w in enumerate(replicate_weights(scores.y.size, n_bootstrap, seed)):
+        m = curve_metrics(scores, w, fars)
         aucs[b], eers[b] = m["auc"], m["eer"]
         tars[b] = [m["tar_at_far"][f] for f in fars]
         accs[b] = np.nanmean(plan.evaluate(w)[0]) if plan is not None else np.nan
@@ -168,10 +173,10 @@ def paired_test(
             f"The 'metric' parameter of paired_test must be 'auc', 'eer' or 'tar@<far>'. Got {metric!r} instead."
         )
     fars = () if far is None else (far,)
-    plan_a, plan_b = CurvePlan(y, sa), CurvePlan(y, sb)
+    plan_a, plan_b = SortedScores(y, sa), SortedScores(y, sb)
 
-    def value(plan: CurvePlan, w: np.ndarray | None) -> float:
-        m = plan.metrics(w, fars)
+    def value(plan: SortedScores, w: np.ndarray | None) -> float:
+        m = curve_metrics(plan, w, fars)
         return m["tar_at_far"][far] if far is not None else m[metric]
 
     va, vb = value(plan_a, None), value(plan_b, None)

@@ -189,13 +189,19 @@ def tar_at_far(
 
     NaN where the target is below 1 / n_negatives: the protocol cannot measure it.
     """
-    fars = tuple(fars)
-    for far in fars:
-        if not 0.0 < float(far) <= 1.0:
-            raise InputError(f"The 'fars' parameter of tar_at_far must hold values in (0, 1]. Got {far!r} instead.")
+    fars = check_fars(fars)
     fps, tps, _ = binary_counts(y_true, y_score, sample_weight)
     fpr, tpr = rates(fps, tps)
     return tar_from_rates(fpr, tpr, float(fps[-1]), fars)
+
+
+def check_fars(fars: Iterable[float]) -> tuple[float, ...]:
+    """FAR targets as floats in (0, 1], or the standard parameter error."""
+    fars = tuple(fars)
+    for far in fars:
+        if not isinstance(far, (int, float, np.number)) or not 0.0 < float(far) <= 1.0:
+            raise InputError(f"The 'fars' parameter must hold values in (0, 1]. Got {far!r} instead.")
+    return tuple(float(f) for f in fars)
 
 
 def far_key(far: float) -> str:

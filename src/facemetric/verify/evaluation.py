@@ -7,10 +7,19 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from facemetric.verify.accuracy import KFoldAccuracy, kfold_accuracy
-from facemetric.verify.bootstrap import bootstrap_cis, check_n_bootstrap
-from facemetric.verify.curves import DEFAULT_FARS, auc_from_rates, check_scores, eer_from_rates, far_key
-from facemetric.verify.curves import binary_counts, rates, tar_from_rates
+from facemetric.errors import ConfigError
+from facemetric.verify.accuracy import FoldPlan, KFoldAccuracy, check_folds, kfold_from_plan, make_folds
+from facemetric.verify.bootstrap import bootstrap_from_plans, check_n_bootstrap
+from facemetric.verify.curves import (
+    DEFAULT_FARS,
+    SortedScores,
+    auc_from_rates,
+    check_fars,
+    check_scores,
+    eer_from_rates,
+    far_key,
+    tar_from_rates,
+)
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -80,23 +89,29 @@ def evaluate_scores(
 ) -> VerificationResult:
     """Every figure of a verification run. ``folds=None`` draws 10 stratified folds with ``seed``."""
     n_bootstrap = check_n_bootstrap(n_bootstrap)
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"The 'confidence' parameter must be in (0, 1). Got {confidence!r} instead.")
     y, s = check_scores(y_true, y_score)
-    fars = tuple(float(f) for f in fars)
-    fps, tps, _ = binary_counts(y, s)
-    fpr, tpr = rates(fps, tps)
-    kfold = kfold_accuracy(y, s, folds, seed=seed)
+    fars = check_fars(fars)
+    scores = SortedScores(y, s)  # one sort shared by the curve, the folds and the bootstrap
+    fpr, tpr, n_neg = scores.rates()
+    auc, eer, tars = auc_from_rates(fpr, tpr), eer_from_rates(fpr, tpr), tar_from_rates(fpr, tpr, n_neg, fars)
+    del fpr, tpr
+    fold_ids = make_folds(y, seed=seed) if folds is None else check_folds(folds, y.size)
+    plan = FoldPlan(scores, fold_ids)
+    kfold = kfold_from_plan(plan)
     cis = (
-        bootstrap_cis(y, s, kfold.folds, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence)
+        bootstrap_from_plans(scores, plan, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence)
         if n_bootstrap
         else {}
     )
     n_pos = int(y.sum())
     return VerificationResult(
-        auc=auc_from_rates(fpr, tpr),
+        auc=auc,
         accuracy=kfold.mean,
         accuracy_std=kfold.std,
-        eer=eer_from_rates(fpr, tpr),
-        tar_at_far=tar_from_rates(fpr, tpr, float(fps[-1]), fars),
+        eer=eer,
+        tar_at_far=tars,
         n_pairs=int(y.size),
         n_positive=n_pos,
         n_negative=int(y.size - n_pos),

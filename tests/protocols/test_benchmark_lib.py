@@ -1,0 +1,92 @@
+"""Method specs, the benchmark runner's bookkeeping, identities and the landmark reader."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from facemetric.errors import ConfigError, InputError
+from facemetric.metrics.cosine import Cosine
+from facemetric.protocols.benchmark import run_benchmark
+from facemetric.protocols.identities import identities_of
+from facemetric.protocols.landmarks_file import read_landmarks_file
+from facemetric.protocols.methods import MethodSpec, parse_methods, parse_value
+from facemetric.protocols.report import benchmark_markdown
+from facemetric.types import DescriptorSet
+
+
+def test_parse_methods():
+    specs = parse_methods('center, lda:n_components=8:shrinkage=0.2,k-reciprocal:metric={"method":"lda","n_components":4},lda')
+    assert [s.name for s in specs] == ["center", "lda", "k-reciprocal", "lda"]
+    assert specs[1].params == {"n_components": 8, "shrinkage": 0.2}
+    assert specs[2].params == {"metric": {"method": "lda", "n_components": 4}}
+    assert specs[3].params == {}
+    assert parse_methods("lda,lda") == [MethodSpec("lda")]
+    assert parse_value("none") is None and parse_value("true") is True and parse_value("wccn") == "wccn"
+    assert MethodSpec("s-norm", {"metric": "wccn"}).label == 's-norm:metric="wccn"'
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_methods("lda:oops")
+    with pytest.raises(ConfigError, match="unbalanced"):
+        parse_methods('lda:metric={"method":"lda"')
+    with pytest.raises(ConfigError, match="names no method"):
+        parse_methods(" , ")
+    with pytest.raises(ConfigError, match="unknown metric"):
+        MethodSpec("nope").factory()
+
+
+class Broken(Cosine):
+    def _fit(self, X, y):
+        raise InputError("this method cannot fit these data")
+
+
+def test_failing_method_gets_an_error_row(synthetic, monkeypatch):
+    from facemetric import metrics
+
+    monkeypatch.setitem(metrics.METHODS, "broken", Broken)
+    ds, protocol = synthetic
+    run = run_benchmark([MethodSpec("broken"), MethodSpec("center")], ds, protocol, n_bootstrap=20)
+    by = {r["method"]: r for r in run.rows}
+    assert by["broken"]["error"] == "this method cannot fit these data" and by["broken"]["auc"] is None
+    assert by["center"]["auc"] is not None
+    ia, ib = protocol.resolve(ds)
+    Z = ds.X / np.linalg.norm(ds.X, axis=1, keepdims=True)
+    cos = roc_auc_score(protocol.labels, np.einsum("ij,ij->i", Z[ia], Z[ib]))
+    assert by["cosine"]["auc"] == pytest.approx(cos)
+    assert by["cosine"]["one_minus_auc_change_pct"] == 0.0
+    expected = 100 * ((1 - by["center"]["auc"]) - (1 - cos)) / (1 - cos)
+    assert by["center"]["one_minus_auc_change_pct"] == pytest.approx(expected)
+    assert 0 < by["center"]["p_value_vs_cosine"] <= 1
+    lo, hi = by["center"]["auc_ci"]
+    assert lo <= by["center"]["auc"] <= hi
+    md = benchmark_markdown(run.rows)
+    assert md.count("\n") == 2 + len(run.rows) and "failed" in md
+    assert run.best(1) == ["center"]
+
+
+def test_identities_of(make_ds):
+    ds = make_ds(n_ids=3, per_id=2)
+    assert list(identities_of(ds)) == list(ds.labels)
+    mixed = DescriptorSet(X=ds.X, labels=np.array(["x", ""] * 3), ids=ds.ids)
+    assert list(identities_of(mixed)) == ["x", "id000", "x", "id001", "x", "id002"]
+    flat = DescriptorSet(X=ds.X, labels=np.array([""] * 6), ids=np.array([f"{i}.jpg" for i in range(6)]))
+    with pytest.raises(InputError, match="6 descriptor.*'0.jpg'"):
+        identities_of(flat)
+
+
+def test_landmarks_file(tmp_path):
+    line = "A/A_0001.jpg 1 2 3 4 0.9 " + " ".join(str(v) for v in range(10)) + "\n"
+    (tmp_path / "ok.txt").write_text("# comment\n\n" + line)
+    ids, pts = read_landmarks_file(tmp_path / "ok.txt")
+    assert list(ids) == ["A/A_0001.jpg"] and pts.shape == (1, 5, 2) and pts[0, 2, 1] == 5
+    (tmp_path / "dup.txt").write_text(line + line)
+    with pytest.raises(InputError, match="more than once"):
+        read_landmarks_file(tmp_path / "dup.txt")
+    (tmp_path / "nan.txt").write_text(line.replace(" 7 ", " seven "))
+    with pytest.raises(InputError, match="line 1 has a non-numeric landmark"):
+        read_landmarks_file(tmp_path / "nan.txt")
+    (tmp_path / "empty.txt").write_text("\n")
+    with pytest.raises(InputError, match="no landmark lines"):
+        read_landmarks_file(tmp_path / "empty.txt")
+    with pytest.raises(InputError, match="does not exist"):
+        read_landmarks_file(tmp_path / "missing.txt")
