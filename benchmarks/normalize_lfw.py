@@ -41,12 +41,10 @@ CHEAP = {
     "fusion(cosine, as-norm, lda)": {"method": "fusion", "metrics": ["cosine", "as-norm", "lda"]},
 }
 NEURAL = {
-    "neural-linear ms": {"method": "neural-linear", "loss": "multi-similarity", "n_threads": 2},
+    "neural-linear multi-similarity": {"method": "neural-linear", "loss": "multi-similarity", "n_threads": 2},
     "neural-linear arcface": {"method": "neural-linear", "loss": "arcface", "n_threads": 2},
-    "neural-mlp ms": {"method": "neural-mlp", "loss": "multi-similarity", "n_threads": 2},
+    "neural-mlp multi-similarity": {"method": "neural-mlp", "loss": "multi-similarity", "n_threads": 2},
     "neural-mlp arcface": {"method": "neural-mlp", "loss": "arcface", "n_threads": 2},
-    "s-norm(neural-linear ms)": {"method": "s-norm", "metric": {"method": "neural-linear", "n_threads": 2}},
-    "k-reciprocal(neural-linear ms) [T]": {"method": "k-reciprocal", "metric": {"method": "neural-linear", "n_threads": 2}},
 }
 
 

@@ -57,7 +57,9 @@ def _npz_keys(path: Path) -> set[str]:
         with np.load(path, allow_pickle=False) as data:
             return set(data.files)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable .npz file ({exc.__class__.__name__}); it may be truncated") from exc
+        raise InputError(
+            f"{path}: not a readable .npz file ({exc.__class__.__name__}); it may be truncated"
+        ) from exc
 
 
 def describe_path(path: str | Path, format: str | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -83,10 +83,13 @@ def evaluate_protocol(
     n_bootstrap: int = 1000,
     seed: int = 0,
     chunk_size: int = SCORING_CHUNK,
+    progress: Callable[[int], None] | None = None,
 ) -> EvaluationRun:
     """Fuse, fit (outside the protocol's identities) or load, score and evaluate."""
     if protocol.labels is None:
-        raise ProtocolError(f"{protocol.name}: the protocol has hidden labels; it can be scored but not evaluated")
+        raise ProtocolError(
+            f"{protocol.name}: the protocol has hidden labels; it can be scored but not evaluated"
+        )
     fused = descriptors.fused(flip)
     metric = make_method(method, model_dir)
     notes: list[str] = []
@@ -116,7 +119,9 @@ def evaluate_protocol(
     found = check_protocol(
         protocol, protocol_identities(protocol, fused), train_identities=train_identities, warn=False
     )
-    result = evaluate_scores(protocol.labels, scores, protocol.folds, n_bootstrap=n_bootstrap, seed=seed)
+    result = evaluate_scores(
+        protocol.labels, scores, protocol.folds, n_bootstrap=n_bootstrap, seed=seed, progress=progress
+    )
     config = {
         "method": method if model_dir is None else type(metric).__name__,
         "model": None if model_dir is None else str(model_dir),
@@ -137,4 +142,6 @@ def _params(metric: Any) -> dict[str, Any]:
         params = metric.get_params(deep=False)
     except Exception:  # noqa: BLE001 - a metric without sklearn params
         return {}
-    return {k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v) for k, v in params.items()}
+    return {
+        k: v if isinstance(v, (int, float, str, bool, type(None))) else repr(v) for k, v in params.items()
+    }

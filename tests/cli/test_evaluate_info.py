@@ -38,12 +38,39 @@ def toy_files(tmp_path):
 def test_evaluate_writes_report_and_plots(toy_files, capsys):
     desc, pairs, tmp = toy_files
     out = tmp / "out"
-    code = main(["evaluate", str(desc), str(pairs), "--method", "cosine", "--flip", "sum", "--out", str(out),
-                 "--n-bootstrap", "30", "--seed", "3"])
+    code = main(
+        [
+            "evaluate",
+            str(desc),
+            str(pairs),
+            "--method",
+            "cosine",
+            "--flip",
+            "sum",
+            "--out",
+            str(out),
+            "--progress",
+            "--n-bootstrap",
+            "30",
+            "--seed",
+            "3",
+        ]
+    )
     assert code == 0
     report = json.loads((out / "report.json").read_text())
-    for key in ("auc", "accuracy", "accuracy_std", "eer", "tar_at_far", "n_pairs", "cis", "pairs", "config",
-                "seed", "versions"):
+    for key in (
+        "auc",
+        "accuracy",
+        "accuracy_std",
+        "eer",
+        "tar_at_far",
+        "n_pairs",
+        "cis",
+        "pairs",
+        "config",
+        "seed",
+        "versions",
+    ):
         assert key in report
     assert report["n_pairs"] == 40 and report["seed"] == 3 and report["config"]["flip"] == "sum"
     assert set(report["tar_at_far"]) == {"1e-1", "1e-2", "1e-3", "1e-4", "1e-5", "1e-6"}
@@ -58,8 +85,22 @@ def test_evaluate_writes_report_and_plots(toy_files, capsys):
 @pytest.mark.parametrize("flip", ["none", "concat"])
 def test_evaluate_l2_flip_modes(toy_files, flip):
     desc, pairs, tmp = toy_files
-    code = main(["evaluate", str(desc), str(pairs), "--method", "l2", "--flip", flip, "--out", str(tmp / flip),
-                 "--n-bootstrap", "0", "--no-plots"])
+    code = main(
+        [
+            "evaluate",
+            str(desc),
+            str(pairs),
+            "--method",
+            "l2",
+            "--flip",
+            flip,
+            "--out",
+            str(tmp / flip),
+            "--n-bootstrap",
+            "0",
+            "--no-plots",
+        ]
+    )
     assert code == 0
     assert json.loads((tmp / flip / "report.json").read_text())["config"]["method"] == "l2"
     assert not (tmp / flip / "roc.png").exists()
@@ -71,8 +112,20 @@ def test_evaluate_learned_method_without_model_says_so(toy_files, capsys):
     if "center" not in METHODS:
         pytest.skip("no learned 'center' method registered")
     desc, pairs, tmp = toy_files
-    code = main(["evaluate", str(desc), str(pairs), "--method", "center", "--out", str(tmp / "c"), "--n-bootstrap",
-                 "0", "--no-plots"])
+    code = main(
+        [
+            "evaluate",
+            str(desc),
+            str(pairs),
+            "--method",
+            "center",
+            "--out",
+            str(tmp / "c"),
+            "--n-bootstrap",
+            "0",
+            "--no-plots",
+        ]
+    )
     assert code == 0
     report = json.loads((tmp / "c" / "report.json").read_text())
     assert "do not appear in the protocol" in report["notes"][0]
@@ -91,8 +144,20 @@ def test_evaluate_with_saved_model(toy_files):
     ds = load_descriptors(desc).fused("sum")
     metric = make_metric("cosine").fit_descriptors(ds)
     save_model(metric, tmp / "model")
-    code = main(["evaluate", str(desc), str(pairs), "--model", str(tmp / "model"), "--out", str(tmp / "m"),
-                 "--n-bootstrap", "0", "--no-plots"])
+    code = main(
+        [
+            "evaluate",
+            str(desc),
+            str(pairs),
+            "--model",
+            str(tmp / "model"),
+            "--out",
+            str(tmp / "m"),
+            "--n-bootstrap",
+            "0",
+            "--no-plots",
+        ]
+    )
     assert code == 0
     report = json.loads((tmp / "m" / "report.json").read_text())
     assert report["config"]["model"] == str(tmp / "model") and "loaded from" in report["notes"][0]
@@ -109,13 +174,23 @@ def test_evaluate_bad_inputs(toy_files, capsys):
     desc, pairs, tmp = toy_files
     o = ["--out", str(tmp / "x"), "--n-bootstrap", "0", "--no-plots"]
     assert "does not exist" in run_error(["evaluate", str(tmp / "nope.npz"), str(pairs), *o], capsys)
-    assert "unknown method 'magic'" in run_error(["evaluate", str(desc), str(pairs), "--method", "magic", *o], capsys)
-    assert "flip fusion must be one of" in run_error(["evaluate", str(desc), str(pairs), "--flip", "max", *o], capsys)
-    assert "unknown protocol format" in run_error(["evaluate", str(desc), str(pairs), "--format", "xml", *o], capsys)
-    (tmp / "one.csv").write_text("a,b,label\np00/p00_0001.jpg,p00/p00_0002.jpg,1\np01/p01_0001.jpg,p01/p01_0002.jpg,1\n")
+    assert "unknown method 'magic'" in run_error(
+        ["evaluate", str(desc), str(pairs), "--method", "magic", *o], capsys
+    )
+    assert "flip fusion must be one of" in run_error(
+        ["evaluate", str(desc), str(pairs), "--flip", "max", *o], capsys
+    )
+    assert "unknown protocol format" in run_error(
+        ["evaluate", str(desc), str(pairs), "--format", "xml", *o], capsys
+    )
+    (tmp / "one.csv").write_text(
+        "a,b,label\np00/p00_0001.jpg,p00/p00_0002.jpg,1\np01/p01_0001.jpg,p01/p01_0002.jpg,1\n"
+    )
     assert "labels are same-person" in run_error(["evaluate", str(desc), str(tmp / "one.csv"), *o], capsys)
     (tmp / "past.csv").write_text("p00/p00_0001.jpg,zz/zz_0001.jpg,1\np01/p01_0001.jpg,p02/p02_0001.jpg,0\n")
-    assert "no descriptor, e.g. 'zz/zz_0001.jpg'" in run_error(["evaluate", str(desc), str(tmp / "past.csv"), *o], capsys)
+    assert "no descriptor, e.g. 'zz/zz_0001.jpg'" in run_error(
+        ["evaluate", str(desc), str(tmp / "past.csv"), *o], capsys
+    )
     (tmp / "empty.csv").write_text("a,b,label\n")
     assert "no pairs" in run_error(["evaluate", str(desc), str(tmp / "empty.csv"), *o], capsys)
     (tmp / "hidden.csv").write_text("p00/p00_0001.jpg,p00/p00_0002.jpg\n")
@@ -142,8 +217,9 @@ def test_info_descriptors_and_protocols(toy_files, capsys):
 
 @pytest.mark.parametrize("verb", ["evaluate", "info"])
 def test_help(verb):
-    proc = subprocess.run([str(Path(sys.executable).parent / "facemetric"), verb, "--help"], capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "facemetric"), verb, "--help"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "Usage" in proc.stdout
 
 
@@ -154,14 +230,31 @@ def test_acceptance_on_real_lfw(lfw_dir, tmp_path):
     figures = {}
     for method in ("cosine", "l2"):
         out = tmp_path / method
-        proc = subprocess.run([exe, "evaluate", str(desc), str(lfw_dir / "pairs.txt"), "--method", method,
-                               "--flip", "sum", "--out", str(out), "--n-bootstrap", "50"],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                exe,
+                "evaluate",
+                str(desc),
+                str(lfw_dir / "pairs.txt"),
+                "--method",
+                method,
+                "--flip",
+                "sum",
+                "--out",
+                str(out),
+                "--n-bootstrap",
+                "50",
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
         figures[method] = json.loads((out / "report.json").read_text())
     cos, l2 = figures["cosine"], figures["l2"]
     assert cos["auc"] == pytest.approx(0.9973, abs=2e-4)
     assert cos["accuracy"] == pytest.approx(0.9815, abs=1e-3)
     assert l2["auc"] == pytest.approx(0.9914, abs=2e-4)
-    assert cos["n_pairs"] == 6000 and cos["tar_at_far"]["1e-3"] is not None and cos["tar_at_far"]["1e-4"] is None
+    assert (
+        cos["n_pairs"] == 6000 and cos["tar_at_far"]["1e-3"] is not None and cos["tar_at_far"]["1e-4"] is None
+    )
     assert cos["cis"]["auc"][0] < cos["auc"] < cos["cis"]["auc"][1]

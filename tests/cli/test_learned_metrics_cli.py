@@ -167,7 +167,7 @@ def test_score_refuses_foreign_descriptors(files, capsys):
     save_descriptors(other_dim, tmp / "dim12.npz")
     code, _, err = run_cli(capsys, "score", tmp / "dim12.npz", tmp / "pairs.csv", "--model", tmp / "model",
                            "--out", tmp / "s.csv")
-    assert_one_line_error(code, err, "dimension 12", "dimension 16")
+    assert_one_line_error(code, err, "12", "16", "same backbone")
     other_backbone = make_set(n_ids=30, seed=2, prefix="te", backbone="resnet100")
     save_descriptors(other_backbone, tmp / "resnet.npz")
     code, _, err = run_cli(capsys, "score", tmp / "resnet.npz", tmp / "pairs.csv", "--model", tmp / "model",

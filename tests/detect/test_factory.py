@@ -29,3 +29,9 @@ def test_specs_build_detectors(models_dir):
         make_detector(f"yunet:{models_dir / 'yunet.onnx'}", pad=-1)
     with pytest.raises(ConfigError, match="score_threshold"):
         make_detector(f"yunet:{models_dir / 'yunet.onnx'}", score_threshold=2.0)
+    small = make_detector(f"scrfd:{models_dir / 'scrfd_2.5g_bnkps.onnx'}", input_size=(320, 320))
+    assert "@320x320" in small.name
+    with pytest.raises(ConfigError, match="multiples of 32"):
+        make_detector(f"scrfd:{models_dir / 'scrfd_2.5g_bnkps.onnx'}", input_size=(300, 300))
+    with pytest.raises(ConfigError, match="input_size applies"):
+        make_detector("dlib", input_size=(320, 320))

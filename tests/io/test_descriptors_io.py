@@ -35,8 +35,14 @@ def test_roundtrip(tmp_path, suffix):
 
 def test_reference_layout(tmp_path):
     ds = toy()
-    np.savez(tmp_path / "ref.npz", paths=ds.ids, emb=ds.X, emb_flip=ds.X_flip, names=np.array(["P0", "P1", "P2"]),
-             labels=np.array([0, 0, 1, 1, 2, 2]))
+    np.savez(
+        tmp_path / "ref.npz",
+        paths=ds.ids,
+        emb=ds.X,
+        emb_flip=ds.X_flip,
+        names=np.array(["P0", "P1", "P2"]),
+        labels=np.array([0, 0, 1, 1, 2, 2]),
+    )
     back = load_descriptors(tmp_path / "ref.npz")
     assert back.labels.tolist() == ds.labels.tolist()
     np.testing.assert_allclose(back.fused("sum").X, ds.X + ds.X_flip)
@@ -64,14 +70,18 @@ def test_nan_rows(tmp_path):
     X = ds.X.copy()
     X[3, 1] = np.nan
     np.savez(tmp_path / "nan.npz", X=X, labels=ds.labels, ids=ds.ids)
-    with pytest.raises(InputError, match=r"nan.npz: descriptors has 1 row\(s\) with NaN or inf values \(first at row 3\)"):
+    with pytest.raises(
+        InputError, match=r"nan.npz: descriptors has 1 row\(s\) with NaN or inf values \(first at row 3\)"
+    ):
         load_descriptors(tmp_path / "nan.npz")
 
 
 def test_mismatched_dimensions(tmp_path):
     ds = toy()
     np.savez(tmp_path / "flip.npz", X=ds.X, X_flip=ds.X_flip[:, :3], labels=ds.labels, ids=ds.ids)
-    with pytest.raises(InputError, match=r"flip.npz: flipped descriptors have shape \(6, 3\) but descriptors have \(6, 4\)"):
+    with pytest.raises(
+        InputError, match=r"flip.npz: flipped descriptors have shape \(6, 3\) but descriptors have \(6, 4\)"
+    ):
         load_descriptors(tmp_path / "flip.npz")
     np.savez(tmp_path / "rows.npz", X=ds.X, labels=ds.labels[:5], ids=ds.ids)
     with pytest.raises(InputError, match=r"rows.npz: descriptor set has 6 rows but 5 labels and 6 ids"):
@@ -104,7 +114,9 @@ def test_duplicate_ids_unknown_keys_and_pickles(tmp_path):
 def test_pairs_pointing_past_the_set():
     ds = toy()
     p = PairProtocol.from_id_pairs([ds.ids[0]], ["P9/P9_0001.jpg"], labels=[1], name="pairs.txt")
-    with pytest.raises(InputError, match=r"pairs.txt names 1 image\(s\) with no descriptor, e.g. 'P9/P9_0001.jpg'"):
+    with pytest.raises(
+        InputError, match=r"pairs.txt names 1 image\(s\) with no descriptor, e.g. 'P9/P9_0001.jpg'"
+    ):
         p.resolve(ds)
 
 

@@ -40,9 +40,15 @@ def test_lfw_pairs_fixture(tmp_path):
 @pytest.mark.parametrize(
     "text,match",
     [
-        ("2 1\nAnn 1 2\nBob 1 Cid 3\nDan 2 4\n", r"pairs.txt:1: the header announces 2 folds x 2 x 1 = 4 pairs but the file has 3"),
+        (
+            "2 1\nAnn 1 2\nBob 1 Cid 3\nDan 2 4\n",
+            r"pairs.txt:1: the header announces 2 folds x 2 x 1 = 4 pairs but the file has 3",
+        ),
         ("1 1\nAnn 1 2\nBob 1 Cid x\n", r"pairs.txt:3: image number must be an integer; got 'x'"),
-        ("1 1\nAnn 1 2 3 4 5\nBob 1 Cid 2\n", r"pairs.txt:2: expected 'name i j' or 'name1 i name2 j'; got 6 fields"),
+        (
+            "1 1\nAnn 1 2 3 4 5\nBob 1 Cid 2\n",
+            r"pairs.txt:2: expected 'name i j' or 'name1 i name2 j'; got 6 fields",
+        ),
         ("1 1\nBob 1 Cid 2\nAnn 1 2\n", r"pairs.txt:2: expected a matched \('name i j'\) pair"),
         ("", r"pairs.txt:1: the file is empty"),
     ],
@@ -85,8 +91,18 @@ def test_lfw_real_files(lfw_dir, lfw_descriptors):
 def make_cfp(root):
     proto = root / "Protocol"
     (proto / "Split").mkdir(parents=True)
-    write(proto / "Pair_list_F.txt", "".join(f"{i} ../Data/Images/{(i + 1) // 2:03d}/frontal/{(i - 1) % 2 + 1:02d}.jpg\n" for i in range(1, 9)))
-    write(proto / "Pair_list_P.txt", "".join(f"{i} ../Data/Images/{(i + 1) // 2:03d}/profile/{(i - 1) % 2 + 1:02d}.jpg\n" for i in range(1, 9)))
+    write(
+        proto / "Pair_list_F.txt",
+        "".join(
+            f"{i} ../Data/Images/{(i + 1) // 2:03d}/frontal/{(i - 1) % 2 + 1:02d}.jpg\n" for i in range(1, 9)
+        ),
+    )
+    write(
+        proto / "Pair_list_P.txt",
+        "".join(
+            f"{i} ../Data/Images/{(i + 1) // 2:03d}/profile/{(i - 1) % 2 + 1:02d}.jpg\n" for i in range(1, 9)
+        ),
+    )
     for setting in ("FF", "FP"):
         for k in (1, 2):
             d = proto / "Split" / setting / f"{k:02d}"
@@ -131,7 +147,10 @@ def test_cplfw_two_lines_per_pair(tmp_path):
     lines = []
     for k in range(40):
         same = k % 2 == 0
-        lines += [f"P{k}_0001.jpg {k + 1 if same else 0}", f"{'P' if same else 'Q'}{k}_0002.jpg {k + 1 if same else 0}"]
+        lines += [
+            f"P{k}_0001.jpg {k + 1 if same else 0}",
+            f"{'P' if same else 'Q'}{k}_0002.jpg {k + 1 if same else 0}",
+        ]
     path = write(tmp_path / "pairs_CPLFW.txt", "\n".join(lines) + "\n")
     assert detect_format(path) == "cplfw"
     p = load_protocol(path)
@@ -178,7 +197,7 @@ class Evil:
 @pytest.mark.parametrize(
     "payload,match",
     [
-        ((["a".encode()] * 2, [Evil()]), "print is not allowed"),
+        (([b"a"] * 2, [Evil()]), "print is not allowed"),
         (([b"a"] * 2, np.array([True])), "not allowed"),
         (([b"a"] * 3, [True]), "3 images for 1 pairs"),
         (([b"a"] * 2, [1]), "issame_list must be a list of booleans"),
@@ -233,8 +252,12 @@ def test_csv_malformed(tmp_path, text, match):
 @pytest.mark.parametrize("suffix", [".npz", ".csv"])
 def test_save_load_roundtrip(tmp_path, suffix):
     p = PairProtocol.from_id_pairs(
-        ["a/1.jpg", "b/1.jpg", "a/1.jpg"], ["a/2.jpg", "c/1.jpg", "b/1.jpg"], labels=[1, 0, 0], folds=[0, 1, 1],
-        pair_ids=["p0", "p1", "p2"], name="toy",
+        ["a/1.jpg", "b/1.jpg", "a/1.jpg"],
+        ["a/2.jpg", "c/1.jpg", "b/1.jpg"],
+        labels=[1, 0, 0],
+        folds=[0, 1, 1],
+        pair_ids=["p0", "p1", "p2"],
+        name="toy",
     )
     back = load_protocol(save_protocol(p, tmp_path / f"toy{suffix}"))
     assert back.a.tolist() == p.a.tolist() and back.b.tolist() == p.b.tolist()

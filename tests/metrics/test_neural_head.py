@@ -156,3 +156,14 @@ def test_cuda_requested_without_cuda():
     X, y = nuisance_data(20, 4, seed=8)
     with pytest.raises(ConfigError, match="CUDA"):
         NeuralLinear(**{**FAST, "device": "cuda"}).fit(X, y)
+
+
+def test_fit_leaves_the_callers_torch_rng_alone():
+    import torch
+
+    X, y = nuisance_data(20, 4, seed=9)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    NeuralLinear(**{**FAST, "max_epochs": 1}).fit(X, y)
+    assert torch.equal(torch.rand(3), expected)

@@ -25,6 +25,10 @@ def test_parse_methods():
     assert parse_methods("lda,lda") == [MethodSpec("lda")]
     assert parse_value("none") is None and parse_value("true") is True and parse_value("wccn") == "wccn"
     assert MethodSpec("s-norm", {"metric": "wccn"}).label == 's-norm:metric="wccn"'
+    assert not MethodSpec("s-norm", {"metric": "wccn"}).transductive
+    assert MethodSpec("k-reciprocal").transductive
+    assert MethodSpec("s-norm", {"metric": {"method": "test-center"}}).transductive
+    assert MethodSpec("fusion", {"metrics": ["cosine", "test-center"]}).transductive
     with pytest.raises(ConfigError, match="key=value"):
         parse_methods("lda:oops")
     with pytest.raises(ConfigError, match="unbalanced"):
@@ -33,6 +37,15 @@ def test_parse_methods():
         parse_methods(" , ")
     with pytest.raises(ConfigError, match="unknown metric"):
         MethodSpec("nope").factory()
+
+
+def test_default_grid_builds():
+    from facemetric.protocols.benchmark import default_specs
+
+    specs = default_specs()
+    assert "center" in [s.name for s in specs] and len({s.label for s in specs}) == len(specs)
+    for spec in specs:
+        assert spec.factory()().get_params() is not None
 
 
 class Broken(Cosine):

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from facemetric.errors import ConfigError, InputError
-from facemetric.verify import bootstrap_cis, eer, evaluate_scores, kfold_accuracy, paired_test, roc_auc, tar_at_far
+from facemetric.verify import (
+    bootstrap_cis,
+    eer,
+    evaluate_scores,
+    kfold_accuracy,
+    paired_test,
+    roc_auc,
+    tar_at_far,
+)
 from facemetric.verify.accuracy import FoldPlan
 from facemetric.verify.bootstrap import curve_metrics, replicate_weights
 from facemetric.verify.curves import SortedScores
@@ -114,3 +122,16 @@ def test_paired_test_identical_and_clearly_different_systems():
     )
     e = paired_test(y, strong, weak, metric="eer", n_bootstrap=50, seed=0)
     assert e.difference < 0
+
+
+def test_evaluate_scores_rejects_bad_far_targets():
+    y, s = data(100)
+    with pytest.raises(InputError, match="The 'fars' parameter must hold values in \\(0, 1\\]"):
+        evaluate_scores(y, s, fars=(1e-3, 2.0), n_bootstrap=0)
+
+
+def test_progress_callback_counts_replicates():
+    y, s = data(200)
+    ticks = []
+    evaluate_scores(y, s, n_bootstrap=7, progress=ticks.append)
+    assert ticks == [1] * 7

@@ -50,7 +50,12 @@ def test_guard_on_real_lfw_folds_is_clean(lfw_dir):
     dev_test = load_protocol(lfw_dir / "pairsDevTest.txt")
     train_ids = identities_from_paths(dev_train.images)
     # View 1 train and test are identity-disjoint by design
-    assert check_protocol(dev_test, identities_from_paths(dev_test.images), train_identities=train_ids, warn=False) == []
+    assert (
+        check_protocol(
+            dev_test, identities_from_paths(dev_test.images), train_identities=train_ids, warn=False
+        )
+        == []
+    )
     # View 2 overlaps View 1 train (they are different views of the same people)
     assert check_protocol(p, identities_from_paths(p.images), train_identities=train_ids, warn=False)
 
@@ -81,8 +86,9 @@ def test_report_json_and_table(tmp_path):
     y = np.r_[np.ones(100, int), np.zeros(100, int)]
     s = rng.normal(y * 2, 1)
     res = evaluate_scores(y, s, np.arange(200) % 4, n_bootstrap=20, seed=5)
-    rep = build_report(res, scores=s, labels=y, pair_ids=np.arange(200).astype(str), config={"method": "x"},
-                       warnings=["w"])
+    rep = build_report(
+        res, scores=s, labels=y, pair_ids=np.arange(200).astype(str), config={"method": "x"}, warnings=["w"]
+    )
     path = write_report(rep, tmp_path / "r" / "report.json")
     back = json.loads(path.read_text())
     assert back["auc"] == pytest.approx(res.auc) and back["seed"] == 5 and back["config"] == {"method": "x"}

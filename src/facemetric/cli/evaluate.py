@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from facemetric.cli.common import console, out
+from facemetric.cli.common import console, out, progress_bar, progress_enabled
 
 
 def evaluate(
-    descriptors: Path = typer.Argument(..., help="Descriptor set: facemetric .npz/.parquet or the LFW reference .npz."),
-    protocol: Path = typer.Argument(..., help="Pair protocol file (or CFP Protocol folder)."),
-    method: str = typer.Option("cosine", "--method", "-m", help="Scoring method: any name in facemetric.metrics.METHODS."),
-    flip: str = typer.Option("sum", "--flip", help="Flip fusion of emb and emb_flip: sum, concat or none."),
-    format: Optional[str] = typer.Option(
-        None, "--format", "-f", help="Protocol format: lfw, lfw-dev, cfp-fp, cfp-ff, cplfw, bin, csv, npz (default: detect)."
+    descriptors: Path = typer.Argument(
+        ..., help="Descriptor set: facemetric .npz/.parquet or the LFW reference .npz."
     ),
-    model: Optional[Path] = typer.Option(
+    protocol: Path = typer.Argument(..., help="Pair protocol file (or CFP Protocol folder)."),
+    method: str = typer.Option(
+        "cosine", "--method", "-m", help="Scoring method: any name in facemetric.metrics.METHODS."
+    ),
+    flip: str = typer.Option("sum", "--flip", help="Flip fusion of emb and emb_flip: sum, concat or none."),
+    format: str | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Protocol format: lfw, lfw-dev, cfp-fp, cfp-ff, cplfw, bin, csv, npz (default: detect).",
+    ),
+    model: Path | None = typer.Option(
         None, "--model", help="Load a fitted metric from this folder instead of fitting one."
     ),
-    images_root: Optional[Path] = typer.Option(
+    images_root: Path | None = typer.Option(
         None, "--images-root", help="Dataset root that CFP image ids are relative to."
     ),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Output folder for report.json, roc.png and det.png."),
-    n_bootstrap: int = typer.Option(1000, "--n-bootstrap", help="Bootstrap replicates for the CIs (0: none)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (and of folds when the protocol has none)."),
+    out_dir: Path = typer.Option(
+        ..., "--out", "-o", help="Output folder for report.json, roc.png and det.png."
+    ),
+    n_bootstrap: int = typer.Option(
+        1000, "--n-bootstrap", help="Bootstrap replicates for the CIs (0: none)."
+    ),
+    seed: int = typer.Option(
+        0, "--seed", help="Seed of the bootstrap (and of folds when the protocol has none)."
+    ),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write ROC and DET PNGs."),
+    progress: bool = typer.Option(
+        True, "--progress/--no-progress", help="Show a progress bar (also off with FACEMETRIC_NO_PROGRESS=1)."
+    ),
 ) -> None:
     """Score PROTOCOL's pairs from DESCRIPTORS and report AUC, k-fold accuracy, EER, TAR@FAR with CIs.
 
@@ -40,15 +55,18 @@ def evaluate(
 
     descriptor_set = load_descriptors(descriptors)
     pair_protocol = load_protocol(protocol, format=format, images_root=images_root)
-    run = evaluate_protocol(
-        descriptor_set,
-        pair_protocol,
-        method=method,
-        flip=flip,
-        model_dir=model,
-        n_bootstrap=n_bootstrap,
-        seed=seed,
-    )
+    with progress_bar(progress_enabled(None if progress else False)) as bar:
+        task = bar.add_task("bootstrap", total=n_bootstrap)
+        run = evaluate_protocol(
+            descriptor_set,
+            pair_protocol,
+            method=method,
+            flip=flip,
+            model_dir=model,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            progress=lambda k: bar.advance(task, k),
+        )
     run.config.update({"descriptors": str(descriptors), "protocol_path": str(protocol), "format": format})
     report = build_report(
         run.result,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,8 +11,12 @@ from facemetric.cli.common import out
 
 
 def info(
-    path: Path = typer.Argument(..., help="A descriptor set (.npz/.parquet) or a pair protocol (any format)."),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="Protocol format when it cannot be detected."),
+    path: Path = typer.Argument(
+        ..., help="A descriptor set (.npz/.parquet) or a pair protocol (any format)."
+    ),
+    format: str | None = typer.Option(
+        None, "--format", "-f", help="Protocol format when it cannot be detected."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Describe PATH: size, dimension, identities and provenance of descriptors; pairs, labels and folds

@@ -9,18 +9,25 @@ SPECS = ("scrfd:MODEL.onnx", "yunet:MODEL.onnx", "dlib", "landmarks:FILE")
 
 
 def make_detector(spec: str, *, pad: float | None = None, threads: int | None = None,
-                  score_threshold: float | None = None) -> Detector:
+                  score_threshold: float | None = None,
+                  input_size: tuple[int, int] | None = None) -> Detector:
     """``"scrfd:PATH.onnx"``, ``"yunet:PATH.onnx"``, ``"dlib"`` or ``"landmarks:FILE"``.
 
     ``pad`` is the black border added on every side before detecting, as a fraction of the
     longer image side (default 0.5 for scrfd and yunet, 0.25 for dlib, none for given
     landmarks); see :mod:`facemetric.detect.padded`. ``threads`` caps onnxruntime threads.
+    ``input_size`` (w, h) is the network canvas of ONNX models with a dynamic input shape
+    (default 640x640; 320x320 is about 3x faster and enough for faces over ~40 px).
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"The detector spec must be one of {', '.join(SPECS)}; got {spec!r} instead")
     kind, _, arg = spec.strip().partition(":")
     kind = kind.lower()
     kwargs = {} if score_threshold is None else {"score_threshold": score_threshold}
+    if input_size is not None:
+        if kind not in ("scrfd", "yunet"):
+            raise ConfigError(f"input_size applies to scrfd and yunet detectors only; got spec {spec!r}")
+        kwargs["input_size"] = tuple(input_size)
     if kind == "scrfd":
         from facemetric.detect.scrfd import ScrfdDetector
 

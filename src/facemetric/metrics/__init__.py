@@ -47,7 +47,7 @@ METHODS: dict[str, type[PairMetric]] = {
     "ml-lfda": MetricLearnLFDA,
 }
 
-# Methods that need no training data beyond (at most) the descriptors' mean.
+# The closed-form / classical learned metrics (timed by benchmarks/bench_fit.py).
 CLOSED_FORM = ("center", "pca-whiten", "lda", "wccn", "lda-wccn", "joint-bayes", "plda", "kissme")
 
 

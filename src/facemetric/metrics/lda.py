@@ -33,7 +33,7 @@ def fit_lda(
     Sw = within_class_scatter(Z, codes, means) / n
     Dm = (means - mean) * np.sqrt(counts)[:, None]
     Sb = Dm.T @ Dm / n
-    Sw = shrink(Sw, shrinkage) + 1e-9 * np.trace(Sw) / d * np.eye(d)
+    Sw = shrink(Sw, shrinkage) + (1e-9 * np.trace(Sw) / d + 1e-10) * np.eye(d)
     evals, evecs = scipy.linalg.eigh(Sb, Sw)
     order = np.argsort(evals)[::-1]
     k_max = min(d, names.size - 1)

@@ -23,7 +23,7 @@ def fit_wccn(Z: np.ndarray, y: np.ndarray, shrinkage: float) -> np.ndarray:
     n, d = Z.shape
     means, _ = class_means(Z, codes, names.size)
     Sw = within_class_scatter(Z, codes, means) / n
-    Sw = shrink(Sw, shrinkage) + 1e-9 * np.trace(Sw) / d * np.eye(d)
+    Sw = shrink(Sw, shrinkage) + (1e-9 * np.trace(Sw) / d + 1e-10) * np.eye(d)
     return np.linalg.cholesky(np.linalg.inv(Sw))
 
 

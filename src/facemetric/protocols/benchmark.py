@@ -42,10 +42,24 @@ def data_fingerprint(*parts: Any) -> str:
     return h.hexdigest()
 
 
+def method_code_version(name: str) -> str:
+    """facemetric's version and a hash of the source file of the method's class (stale caches are refused)."""
+    import inspect
+
+    import facemetric
+    from facemetric.metrics import METHODS
+
+    try:
+        source = Path(inspect.getsourcefile(METHODS[name]) or "").read_bytes()
+    except (KeyError, OSError, TypeError):
+        source = b""
+    return facemetric.__version__ + ":" + hashlib.sha256(source).hexdigest()[:16]
+
+
 def scores_fingerprint(spec: MethodSpec, test: DescriptorSet, protocol: PairProtocol,
                        train: DescriptorSet | None) -> str:
-    parts: list[Any] = [spec.name, spec.params, protocol.images, protocol.pairs, protocol.pair_ids,
-                        test.X, test.ids, test.labels]
+    parts: list[Any] = [spec.name, spec.params, method_code_version(spec.name), protocol.images, protocol.pairs,
+                        protocol.pair_ids, test.X, test.ids, test.labels]
     if protocol.folds is not None:
         parts.append(protocol.folds)
     if train is not None:
@@ -126,7 +140,7 @@ def _row(spec: MethodSpec, ps: ProtocolScores, n_bootstrap: int, seed: int) -> d
         "name": spec.name,
         "params": spec.params,
         "mode": ps.mode,
-        "transductive": ps.transductive,
+        "transductive": ps.transductive or spec.transductive,
         "auc": res["auc"],
         "auc_ci": res["cis"].get("auc"),
         "accuracy": res["accuracy"],
@@ -215,8 +229,7 @@ def run_benchmark(
                 if stop_on_error or spec.name in BASELINES:  # a baseline failing means the data are at fault
                     raise
                 rows.append({"method": spec.label, "name": spec.name, "params": spec.params, "auc": None,
-                             "accuracy": None, "transductive": bool(getattr(spec.factory()(), "transductive",
-                                                                                False)),
+                             "accuracy": None, "transductive": spec.transductive,
                              "error": str(exc)})
                 if progress is not None:
                     progress.update(task, completed=(len(rows)) * n_steps)
@@ -237,20 +250,25 @@ def format_change(pct: float | None) -> str:
     return f"{pct:+.1f}%"
 
 
-# Default grid: every method that learns from training identities or adapts scores, in the order
-# of the report. metric-learn adapters are left out (optional extra, slow on >10k descriptors);
-# calibration leaves AUC unchanged; fusion needs its members chosen.
+# Default grid: every method that learns from training identities or adapts scores, then the
+# classic recipe of cosine scoring after WCCN with score normalisation (Dehak et al. 2011), in
+# the order of the report. metric-learn adapters are left out (optional extra, slow on >10k
+# descriptors); calibration leaves AUC unchanged; fusion needs its members chosen.
 DEFAULT_METHODS = (
     "center", "pca-whiten", "lda", "wccn", "lda-wccn", "joint-bayes", "plda", "kissme",
     "neural-linear", "neural-mlp", "z-norm", "t-norm", "s-norm", "as-norm", "test-center", "k-reciprocal",
+    "s-norm:metric=wccn", "as-norm:metric=wccn", "k-reciprocal:metric=wccn",
 )
 
 
 def default_specs() -> list[MethodSpec]:
     """The default grid, restricted to the methods registered in this installation."""
     from facemetric.metrics import METHODS
+    from facemetric.protocols.methods import parse_method_spec
 
-    return [MethodSpec(name) for name in DEFAULT_METHODS if name in METHODS]
+    specs = [parse_method_spec(text) for text in DEFAULT_METHODS]
+    return [s for s in specs if s.name in METHODS and all(
+        not isinstance(v, str) or k != "metric" or v in METHODS for k, v in s.params.items())]
 
 
 def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str, Any], top: int = 3,

@@ -43,6 +43,24 @@ class MethodSpec:
             return self.name
         return self.name + "".join(f":{k}={json.dumps(v)}" for k, v in sorted(self.params.items()))
 
+    @property
+    def transductive(self) -> bool:
+        """True when the method, or any metric nested in its parameters, looks at the test descriptors."""
+        from facemetric.metrics import METHODS
+
+        def nested(value: Any) -> bool:
+            if isinstance(value, str):
+                return value in METHODS and bool(getattr(METHODS[value], "transductive", False))
+            if isinstance(value, dict):
+                name = value.get("method")
+                inner = {k: v for k, v in value.items() if k != "method"}
+                return nested(name) or any(nested(v) for v in inner.values())
+            if isinstance(value, (list, tuple)):
+                return any(nested(v) for v in value)
+            return False
+
+        return nested(self.name) or any(nested(v) for v in self.params.values())
+
     def factory(self) -> Callable[[], Any]:
         """A zero-argument callable building a fresh metric (fails early on unknown names/params)."""
         from facemetric.metrics import make_metric

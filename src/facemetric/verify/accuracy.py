@@ -39,7 +39,9 @@ class KFoldAccuracy:
         }
 
 
-def best_threshold_sorted(y_sorted: np.ndarray, s_sorted: np.ndarray, w_sorted: np.ndarray | None = None) -> float:
+def best_threshold_sorted(
+    y_sorted: np.ndarray, s_sorted: np.ndarray, w_sorted: np.ndarray | None = None
+) -> float:
     """Accuracy-maximising threshold on pairs sorted by decreasing score.
 
     Accepting the top group ``i`` gives ``tps_i + (n_neg - fps_i)`` correct pairs, so the best
@@ -115,7 +117,9 @@ class FoldPlan:
             w_test = None if weights is None else weights[test]
             if n_pos == 0 or n_pos == y_train.size or (w_test is not None and w_test.sum() == 0):
                 continue
-            t = best_threshold_sorted(y_train, sc.s_sorted[train], None if w_sorted is None else w_sorted[train])
+            t = best_threshold_sorted(
+                y_train, sc.s_sorted[train], None if w_sorted is None else w_sorted[train]
+            )
             del train, y_train
             hit = (sc.s[test] >= t) == (sc.y[test] == 1)
             accs[k] = hit.mean() if w_test is None else np.average(hit, weights=w_test)
@@ -126,9 +130,13 @@ class FoldPlan:
 def check_folds(folds: Any, n: int) -> np.ndarray:
     folds = np.asarray(folds)
     if folds.shape != (n,) or not np.issubdtype(folds.dtype, np.integer):
-        raise InputError(f"folds must be {n} integers, one per pair; got shape {folds.shape}, dtype {folds.dtype}")
+        raise InputError(
+            f"folds must be {n} integers, one per pair; got shape {folds.shape}, dtype {folds.dtype}"
+        )
     if np.unique(folds).size < 2:
-        raise InputError("k-fold accuracy needs at least 2 folds; give folds=None to make 10 stratified folds")
+        raise InputError(
+            "k-fold accuracy needs at least 2 folds; give folds=None to make 10 stratified folds"
+        )
     return folds
 
 
@@ -146,7 +154,9 @@ def kfold_from_plan(plan: FoldPlan) -> KFoldAccuracy:
     accs, thrs = plan.evaluate()
     if np.isnan(accs).any():
         bad = plan.fold_ids[np.isnan(accs)][0]
-        raise InputError(f"fold {bad}: the other folds lack matched or mismatched pairs, so no threshold can be chosen")
+        raise InputError(
+            f"fold {bad}: the other folds lack matched or mismatched pairs, so no threshold can be chosen"
+        )
     return KFoldAccuracy(
         mean=float(accs.mean()), std=float(accs.std()), per_fold=accs, thresholds=thrs, folds=plan.folds
     )

@@ -6,8 +6,9 @@ A replicate draws ``n`` pairs with replacement; it is represented by per-pair co
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,9 @@ def bootstrap_cis(
     y, s = check_scores(y_true, y_score)
     scores = SortedScores(y, s)
     plan = None if folds is None else FoldPlan(scores, np.asarray(folds))
-    return bootstrap_from_plans(scores, plan, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence)
+    return bootstrap_from_plans(
+        scores, plan, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence
+    )
 
 
 def bootstrap_from_plans(
@@ -94,8 +97,12 @@ def bootstrap_from_plans(
     seed: int,
     fars: Iterable[float],
     confidence: float,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """:func:`bootstrap_cis` on pairs already sorted (shared with the point estimates)."""
+    """:func:`bootstrap_cis` on pairs already sorted (shared with the point estimates).
+
+    ``progress(1)`` is called after each replicate (for a progress bar).
+    """
     fars = tuple(float(f) for f in fars)
     aucs, eers, accs = (np.empty(n_bootstrap) for _ in range(3))
     tars = np.empty((n_bootstrap, len(fars)))
@@ -104,6 +111,8 @@ def bootstrap_from_plans(
         aucs[b], eers[b] = m["auc"], m["eer"]
         tars[b] = [m["tar_at_far"][f] for f in fars]
         accs[b] = np.nanmean(plan.evaluate(w)[0]) if plan is not None else np.nan
+        if progress is not None:
+            progress(1)
     out: dict[str, Any] = {
         "auc": percentile_ci(aucs, confidence),
         "eer": percentile_ci(eers, confidence),
@@ -167,7 +176,9 @@ def paired_test(
         try:
             far = float(metric[4:])
         except ValueError:
-            raise ConfigError(f"The 'metric' parameter of paired_test got {metric!r}; write e.g. 'tar@1e-3'") from None
+            raise ConfigError(
+                f"The 'metric' parameter of paired_test got {metric!r}; write e.g. 'tar@1e-3'"
+            ) from None
     elif metric not in CURVE_METRICS:
         raise ConfigError(
             f"The 'metric' parameter of paired_test must be 'auc', 'eer' or 'tar@<far>'. Got {metric!r} instead."
@@ -181,7 +192,9 @@ def paired_test(
 
     va, vb = value(plan_a, None), value(plan_b, None)
     diff = va - vb
-    diffs = np.array([value(plan_a, w) - value(plan_b, w) for w in replicate_weights(y.size, n_bootstrap, seed)])
+    diffs = np.array(
+        [value(plan_a, w) - value(plan_b, w) for w in replicate_weights(y.size, n_bootstrap, seed)]
+    )
     diffs = diffs[np.isfinite(diffs)]
     extreme = np.count_nonzero(np.abs(diffs - diff) >= abs(diff) - 1e-15)
     p_value = (1 + extreme) / (1 + diffs.size)

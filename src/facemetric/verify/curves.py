@@ -7,7 +7,8 @@ Every function accepts optional ``sample_weight`` (used by the bootstrap).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,9 @@ def check_scores(y_true: Any, y_score: Any, sample_weight: Any = None) -> tuple[
     s = np.asarray(s, dtype=np.float64)  # no copy when already float64
     if not np.isfinite(s).all():
         bad = np.flatnonzero(~np.isfinite(s))
-        raise InputError(f"{bad.size} score(s) are NaN or inf (first at pair {bad[0]}); check the descriptors")
+        raise InputError(
+            f"{bad.size} score(s) are NaN or inf (first at pair {bad[0]}); check the descriptors"
+        )
     y = y.astype(np.int8, copy=False)
     n_pos = int(y.sum())
     if n_pos == 0 or n_pos == y.size:
@@ -128,14 +131,18 @@ def rates(fps: np.ndarray, tps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return fpr, tpr
 
 
-def roc_curve(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def roc_curve(
+    y_true: Any, y_score: Any, *, sample_weight: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(fpr, tpr, thresholds)`` with thresholds decreasing; the first point is (0, 0) at +inf."""
     fps, tps, thr = binary_counts(y_true, y_score, sample_weight)
     fpr, tpr = rates(fps, tps)
     return fpr, tpr, np.r_[np.inf, thr]
 
 
-def det_curve(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def det_curve(
+    y_true: Any, y_score: Any, *, sample_weight: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(fpr, fnr, thresholds)`` at every distinct score, thresholds decreasing (FNR = 1 - TPR)."""
     fps, tps, thr = binary_counts(y_true, y_score, sample_weight)
     fpr, tpr = rates(fps, tps)
@@ -157,7 +164,9 @@ def eer_from_rates(fpr: np.ndarray, tpr: np.ndarray) -> float:
     return float(fpr[i - 1] + t * (fpr[i] - fpr[i - 1]))
 
 
-def tar_from_rates(fpr: np.ndarray, tpr: np.ndarray, n_neg: float, fars: Iterable[float]) -> dict[float, float]:
+def tar_from_rates(
+    fpr: np.ndarray, tpr: np.ndarray, n_neg: float, fars: Iterable[float]
+) -> dict[float, float]:
     """Highest TPR with FPR <= far; NaN where ``far`` is below one false accept (1 / n_neg)."""
     out: dict[float, float] = {}
     for far in fars:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -86,8 +87,12 @@ def evaluate_scores(
     seed: int = 0,
     fars: Iterable[float] = DEFAULT_FARS,
     confidence: float = 0.95,
+    progress: Callable[[int], None] | None = None,
 ) -> VerificationResult:
-    """Every figure of a verification run. ``folds=None`` draws 10 stratified folds with ``seed``."""
+    """Every figure of a verification run. ``folds=None`` draws 10 stratified folds with ``seed``.
+
+    ``progress(1)`` is called after each bootstrap replicate.
+    """
     n_bootstrap = check_n_bootstrap(n_bootstrap)
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"The 'confidence' parameter must be in (0, 1). Got {confidence!r} instead.")
@@ -101,7 +106,9 @@ def evaluate_scores(
     plan = FoldPlan(scores, fold_ids)
     kfold = kfold_from_plan(plan)
     cis = (
-        bootstrap_from_plans(scores, plan, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence)
+        bootstrap_from_plans(
+            scores, plan, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence, progress=progress
+        )
         if n_bootstrap
         else {}
     )

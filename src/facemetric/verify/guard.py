@@ -60,7 +60,9 @@ def check_protocol(
         ident = identities[per_image]
         known = ident != ""
         pairs_ = np.unique(np.stack([ident[known], per_image_fold[known].astype(str)], axis=1), axis=0)
-        names, counts = np.unique(pairs_[:, 0], return_counts=True) if pairs_.size else (np.array([]), np.array([]))
+        names, counts = (
+            np.unique(pairs_[:, 0], return_counts=True) if pairs_.size else (np.array([]), np.array([]))
+        )
         multi = names[counts > 1]
         if multi.size:
             messages.append(

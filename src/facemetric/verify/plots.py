@@ -25,7 +25,9 @@ def _pyplot():
 MAX_PLOT_POINTS = 4000
 
 
-def thin(fpr: np.ndarray, other: np.ndarray, max_points: int = MAX_PLOT_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def thin(
+    fpr: np.ndarray, other: np.ndarray, max_points: int = MAX_PLOT_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """Keep at most about ``max_points`` points, spread evenly in log FPR (for curves of millions of pairs)."""
     if fpr.size <= max_points:
         return fpr, other

@@ -34,7 +34,9 @@ def detect_format(path: str | Path) -> str:
         if fmt:
             return fmt
         if (path / "Pair_list_F.txt").is_file() or (path / "Protocol" / "Pair_list_F.txt").is_file():
-            raise ProtocolError(f"{path}: a CFP protocol folder; choose the setting with --format cfp-fp or cfp-ff")
+            raise ProtocolError(
+                f"{path}: a CFP protocol folder; choose the setting with --format cfp-fp or cfp-ff"
+            )
         raise ProtocolError(f"{path}: a folder that is not a CFP protocol; give a pair file")
     suffix = path.suffix.lower()
     if suffix in (".bin", ".csv", ".npz"):
@@ -50,18 +52,30 @@ def detect_format(path: str | Path) -> str:
         return "csv"
     if len(tokens) == 2 and _is_int(tokens[0]) and _is_int(tokens[1]):
         return "lfw"
-    if len(tokens) == 1 and _is_int(tokens[0]) or len(tokens) == 3 and _is_int(tokens[1]) and _is_int(tokens[2]):
+    if (
+        len(tokens) == 1
+        and _is_int(tokens[0])
+        or len(tokens) == 3
+        and _is_int(tokens[1])
+        and _is_int(tokens[2])
+    ):
         return "lfw-dev"
     if len(tokens) == 4 and _is_int(tokens[1]) and _is_int(tokens[3]):
         return "lfw-dev"
     if len(tokens) == 2 and _is_int(tokens[1]):
         return "cplfw"
     if len(tokens) == 2 and _is_int(tokens[0]):
-        raise ProtocolError(f"{path}: looks like a CFP Pair_list; give the Protocol folder with --format cfp-fp or cfp-ff")
-    raise ProtocolError(f"{path}: cannot tell the protocol format from {first[:60]!r}; name it with --format {'|'.join(FORMATS)}")
+        raise ProtocolError(
+            f"{path}: looks like a CFP Pair_list; give the Protocol folder with --format cfp-fp or cfp-ff"
+        )
+    raise ProtocolError(
+        f"{path}: cannot tell the protocol format from {first[:60]!r}; name it with --format {'|'.join(FORMATS)}"
+    )
 
 
-def load_protocol(path: str | Path, format: str | None = None, images_root: str | Path | None = None) -> PairProtocol:
+def load_protocol(
+    path: str | Path, format: str | None = None, images_root: str | Path | None = None
+) -> PairProtocol:
     """Load a pair protocol; ``format`` is detected when None. ``images_root`` (CFP only) is the
     dataset root that image ids are made relative to."""
     path = Path(path)

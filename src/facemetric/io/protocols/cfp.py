@@ -29,7 +29,7 @@ def find_protocol_dir(path: Path) -> Path:
 
 
 def setting_of(path: Path) -> str | None:
-    """"cfp-ff"/"cfp-fp" when ``path`` is a ``Split/FF`` or ``Split/FP`` folder, else None."""
+    """ "cfp-ff"/"cfp-fp" when ``path`` is a ``Split/FF`` or ``Split/FP`` folder, else None."""
     name = Path(path).name.upper()
     for fmt, setting in SETTINGS.items():
         if name == setting and Path(path).parent.name == "Split":
@@ -50,7 +50,10 @@ def _pair_list(path: Path, protocol_dir: Path, root: Path) -> dict[int, str]:
             rel = full.relative_to(root)
         except ValueError:
             raise malformed(
-                path, no, f"image {tokens[1]!r} lies outside the dataset root {root}", "pass images_root=<dataset root>"
+                path,
+                no,
+                f"image {tokens[1]!r} lies outside the dataset root {root}",
+                "pass images_root=<dataset root>",
             ) from None
         if idx in out:
             raise malformed(path, no, f"image index {idx} is listed twice")
@@ -69,12 +72,16 @@ def _split_file(path: Path, first: dict[int, str], second: dict[int, str], a: li
         j = parse_int(fields[1], path, no, "second index")
         if i not in first or j not in second:
             bad = i if i not in first else j
-            raise malformed(path, no, f"index {bad} is not in the pair list", "check that Split and Pair_list match")
+            raise malformed(
+                path, no, f"index {bad} is not in the pair list", "check that Split and Pair_list match"
+            )
         a.append(first[i])
         b.append(second[j])
 
 
-def load_cfp(path: str | Path, setting: str = "cfp-fp", images_root: str | Path | None = None) -> PairProtocol:
+def load_cfp(
+    path: str | Path, setting: str = "cfp-fp", images_root: str | Path | None = None
+) -> PairProtocol:
     """CFP frontal-frontal ("cfp-ff") or frontal-profile ("cfp-fp"): 10 folds of 350 + 350 pairs."""
     if setting not in SETTINGS:
         raise ProtocolError(f"CFP setting must be one of {sorted(SETTINGS)}; got {setting!r}")

@@ -36,7 +36,10 @@ def _parse_pair(tokens: list[str], path: Path, no: int) -> tuple[str, str, int]:
             0,
         )
     raise malformed(
-        path, no, f"expected 'name i j' or 'name1 i name2 j'; got {len(tokens)} fields", "check the LFW pair file"
+        path,
+        no,
+        f"expected 'name i j' or 'name1 i name2 j'; got {len(tokens)} fields",
+        "check the LFW pair file",
     )
 
 
@@ -48,14 +51,20 @@ def load_lfw_pairs(path: str | Path) -> PairProtocol:
         raise malformed(path, 1, "the file is empty", "give LFW's pairs.txt")
     no, header = lines[0]
     if len(header) != 2:
-        raise malformed(path, no, f"expected the header 'n_folds n_pairs_per_class' (e.g. '10 300'); got {' '.join(header)!r}")
+        raise malformed(
+            path,
+            no,
+            f"expected the header 'n_folds n_pairs_per_class' (e.g. '10 300'); got {' '.join(header)!r}",
+        )
     n_folds = parse_int(header[0], path, no, "number of folds")
     per = parse_int(header[1], path, no, "pairs per class")
     body = lines[1:]
     expected = n_folds * 2 * per
     if n_folds < 1 or per < 1 or len(body) != expected:
         raise malformed(
-            path, no, f"the header announces {n_folds} folds x 2 x {per} = {expected} pairs but the file has {len(body)}"
+            path,
+            no,
+            f"the header announces {n_folds} folds x 2 x {per} = {expected} pairs but the file has {len(body)}",
         )
     a, b, labels = [], [], []
     for k, (line_no, tokens) in enumerate(body):
@@ -63,7 +72,9 @@ def load_lfw_pairs(path: str | Path) -> PairProtocol:
         want = 1 if (k % (2 * per)) < per else 0
         if label != want:
             kind = "matched ('name i j')" if want else "mismatched ('name1 i name2 j')"
-            raise malformed(path, line_no, f"expected a {kind} pair at this position of fold {k // (2 * per) + 1}")
+            raise malformed(
+                path, line_no, f"expected a {kind} pair at this position of fold {k // (2 * per) + 1}"
+            )
         a.append(ida)
         b.append(idb)
         labels.append(label)
@@ -80,7 +91,9 @@ def load_lfw_dev(path: str | Path) -> PairProtocol:
         per = parse_int(count, path, no, "pair count")
         lines = lines[1:]
         if len(lines) != 2 * per:
-            raise malformed(path, no, f"the header announces {per} + {per} pairs but the file has {len(lines)}")
+            raise malformed(
+                path, no, f"the header announces {per} + {per} pairs but the file has {len(lines)}"
+            )
     if not lines:
         raise malformed(path, 1, "the file lists no pairs", "give an LFW View 1 pair file")
     a, b, labels = [], [], []

@@ -111,7 +111,9 @@ def load_npz(path: str | Path) -> PairProtocol:
         with np.load(path, allow_pickle=False) as data:
             d = {k: data[k] for k in data.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise ProtocolError(f"{path}: not a readable protocol .npz ({exc.__class__.__name__}); re-create it") from exc
+        raise ProtocolError(
+            f"{path}: not a readable protocol .npz ({exc.__class__.__name__}); re-create it"
+        ) from exc
     if "images" not in d or "pairs" not in d:
         raise ProtocolError(f"{path}: has keys {sorted(d)}; a protocol .npz needs images and pairs")
     try:
@@ -129,13 +131,16 @@ def load_npz(path: str | Path) -> PairProtocol:
 
 def save_npz(protocol: PairProtocol, path: str | Path) -> Path:
     path = Path(path)
-    arrays = {"images": protocol.images, "pairs": protocol.pairs, "pair_ids": protocol.pair_ids,
-              "name": np.array(protocol.name)}
+    arrays = {
+        "images": protocol.images,
+        "pairs": protocol.pairs,
+        "pair_ids": protocol.pair_ids,
+        "name": np.array(protocol.name),
+    }
     if protocol.labels is not None:
         arrays["labels"] = protocol.labels
     if protocol.folds is not None:
         arrays["folds"] = protocol.folds
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
     return path

@@ -9,7 +9,7 @@ class NeuralMLP(NeuralHead):
     """:class:`NeuralHead` with a 512-unit residual ReLU branch (zero-initialised output layer)."""
 
     def __init__(self, *, hidden_dim: int = 512, out_dim: int | None = None, loss: str = "multi-similarity",
-                 loss_params: dict | None = None, miner: str = "auto", lr: float = 1e-3,
+                 loss_params: dict | None = None, miner: str = "auto", lr: float = 1e-4,
                  weight_decay: float = 0.0, max_epochs: int = 50, patience: int = 5,
                  val_fraction: float = 0.15, n_val_pairs: int = 6000, batch_identities: int = 32,
                  images_per_identity: int = 4, dropout: float = 0.0, seed: int = 0, device: str = "auto",

@@ -89,6 +89,25 @@ def module_arrays(module) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy().astype(np.float32).copy() for k, v in arrays.items()}
 
 
+def init_proxies(loss_fn, module, X, labels: np.ndarray, n_classes: int) -> None:
+    """Start the proxies of a proxy loss (ArcFace...) at their class means in the untrained head's space.
+
+    Random proxies make the first epochs tear a good starting embedding apart; class means make
+    the loss start small. Sub-centres of one class start at its mean plus the original small noise.
+    """
+    torch = require("torch", "torch")
+    W = getattr(loss_fn, "W", None)
+    if W is None or W.ndim != 2 or W.shape[1] % n_classes:
+        return
+    with torch.no_grad():
+        Z = torch.nn.functional.normalize(module(X), dim=1)
+        sums = torch.zeros(n_classes, Z.shape[1], device=Z.device).index_add_(0, torch.as_tensor(labels, device=Z.device), Z)
+        means = torch.nn.functional.normalize(sums, dim=1).T  # (dim, n_classes)
+        per_class = W.shape[1] // n_classes
+        noise = torch.nn.functional.normalize(W, dim=0) * 0.05
+        W.copy_(means.repeat_interleave(per_class, dim=1) + noise)
+
+
 def train_head(X: np.ndarray, y: np.ndarray, val_rows: np.ndarray, val_pairs: tuple, *, hidden_dim: int,
                out_dim: int, loss: str, loss_params: dict | None, miner: str, lr: float, weight_decay: float,
                max_epochs: int, patience: int, batch_identities: int, images_per_identity: int,
@@ -112,11 +131,13 @@ def train_head(X: np.ndarray, y: np.ndarray, val_rows: np.ndarray, val_pairs: tu
     batch_size = batch_identities * images_per_identity
     n_batches = max(1, int(np.ceil(Xt.shape[0] / batch_size)))
 
-    with torch.random.fork_rng(devices=[torch.device(device)] if device.startswith("cuda") else []):
+    cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
         module = build_module(X.shape[1], out_dim, hidden_dim, dropout, mean).to(device)
         loss_fn = make_loss(loss, n_classes, out_dim, loss_params).to(device)
         miner_fn = make_miner(miner, loss)
+        init_proxies(loss_fn, module, torch.as_tensor(Xt, device=device), yt_int, n_classes)
         params = [{"params": module.parameters(), "lr": lr}]
         loss_parameters = list(loss_fn.parameters())
         if loss_parameters:
