@@ -87,7 +87,8 @@ def main() -> None:
     print(f"{args.n} LFW images (seed {args.seed}), 1 thread")
     print(f"{'images':9} {'detector':9} {'pad':>4} {'found':>7} {'correct':>8} {'ms/img':>7} {'x scrfd':>8}")
     for set_name, name, pad, found, correct, ms in rows:
-        print(f"{set_name:9} {name:9} {pad:>4.2f} {found:>7.1%} {correct:>8.1%} {ms:>7.1f} {ms / ref_ms:>8.2f}")
+        print(f"{set_name:9} {name:9} {pad:>4.2f} {found:>7.1%} {correct:>8.1%} {ms:>7.1f} "
+              f"{ms / ref_ms:>8.2f}")
 
 
 if __name__ == "__main__":

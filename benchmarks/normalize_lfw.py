@@ -22,6 +22,7 @@ from sklearn.metrics import roc_auc_score
 from facemetric.io import load_descriptors, load_protocol
 from facemetric.metrics import make_metric
 from facemetric.protocols.kfold import fold_training_rows, score_rows
+from facemetric.verify import paired_test
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lfw"
 
@@ -69,12 +70,14 @@ def main() -> None:
         table = {"cosine": CHEAP["cosine"], **NEURAL}
     elif args.methods != "all":
         table = {k: table[k] for k in args.methods.split(",")}
+    table = {"cosine": CHEAP["cosine"], **table}  # the reference comes first
 
     ds = load_descriptors(DATA / "descriptors_mobilefacenet_112x96.npz").fused("sum")
     protocol = load_protocol(DATA / "pairs.txt")
     ia_all, ib_all = protocol.resolve(ds)
     folds = parse_folds(args.folds)
     rows = []
+    reference = None
     for name, spec in table.items():
         scores, labels, fit_s = [], [], 0.0
         for fold in folds:
@@ -92,6 +95,12 @@ def main() -> None:
         auc = float(roc_auc_score(y, s))
         row = {"method": name, "auc": auc, "one_minus_auc": 1 - auc, "transductive": bool(metric.transductive),
                "fit_seconds_per_fold": fit_s / len(folds)}
+        if reference is None:
+            reference = s
+        else:  # paired bootstrap of the AUC difference against cosine, same pairs
+            test = paired_test(y, s, reference, n_bootstrap=1000, seed=0)
+            row["p_value_vs_cosine"] = test.p_value
+            row["auc_diff_ci"] = list(test.ci)
         if hasattr(metric, "best_epoch_"):
             row["best_epoch"] = metric.best_epoch_
             row["val_auc"] = [round(float(v), 5) for v in metric.history_]
@@ -99,6 +108,7 @@ def main() -> None:
         ref = rows[0]["one_minus_auc"]
         print(f"{name:40s} AUC {auc:.5f}  1-AUC {1 - auc:.5f}  change {100 * ((1 - auc) / ref - 1):+6.1f}%  "
               f"T={row['transductive']!s:5s} fit {row['fit_seconds_per_fold']:.1f}s"
+              + (f" p={row['p_value_vs_cosine']:.3f}" if "p_value_vs_cosine" in row else "")
               + (f" best_epoch {row['best_epoch']}" if "best_epoch" in row else ""), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"folds": folds, "rows": rows}, indent=2))

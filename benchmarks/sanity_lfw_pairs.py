@@ -60,14 +60,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=SHARED)
     ap.add_argument("--pairs", type=int, default=300)
+    ap.add_argument("--only", default="", help="run only the pipelines whose title contains this text")
     args = ap.parse_args()
     lfw, models = args.data / "lfw", args.data / "models"
     pairs, y = read_pairs(lfw / "pairs.txt", args.pairs)
     images = sorted({i for p in pairs for i in p})
     mfn = f"onnx:{models / 'mobilefacenet_arcface_112.onnx'}"
+    scrfd = f"scrfd:{models / 'scrfd_2.5g_bnkps.onnx'}"
     configs = [
-        ("scrfd + mobilefacenet", f"scrfd:{models / 'scrfd_2.5g_bnkps.onnx'}", mfn, {}),
-        ("scrfd + mobilefacenet fed BGR", f"scrfd:{models / 'scrfd_2.5g_bnkps.onnx'}", mfn, {"color_order": "BGR"}),
+        ("scrfd + mobilefacenet", scrfd, mfn, {}),
+        ("scrfd + mobilefacenet fed BGR", scrfd, mfn, {"color_order": "BGR"}),
         ("yunet + mobilefacenet", f"yunet:{models / 'yunet.onnx'}", mfn, {}),
         ("given MTCNN landmarks + mobilefacenet", f"landmarks:{lfw / 'landmarks_mtcnn_5pt.txt'}", mfn, {}),
         ("dlib + dlib resnet", "dlib", "dlib", {}),
@@ -75,7 +77,7 @@ def main() -> None:
     print(f"{len(pairs)} LFW View-2 pairs (fold 1), {len(images)} images, cosine, flip fusion (sum)")
     print(f"{'pipeline':40} {'acc (10-fold)':>13} {'AUC':>7} {'no face':>8} {'s':>6}")
     crop_cache: dict[tuple[str, str], dict[str, np.ndarray]] = {}
-    for title, det_spec, emb_spec, opts in configs:
+    for title, det_spec, emb_spec, opts in [c for c in configs if args.only in c[0]]:
         t0 = time.perf_counter()
         embedder = make_embedder(emb_spec, **opts)
         key = (det_spec, embedder.template)

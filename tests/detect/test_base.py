@@ -85,3 +85,33 @@ def test_letterbox_and_pad():
     assert padded.shape == (150, 200, 3) and (dx, dy) == (50, 50)
     np.testing.assert_array_equal(padded[50:100, 50:150], img)
     assert padded[:50].max() == 0
+
+
+class _OnlyBareImages:
+    """A fake detector that finds one face, but only in images of exactly ``shape``."""
+
+    name = "fake"
+
+    def __init__(self, shape):
+        self.shape, self.calls = shape, []
+
+    def detect(self, image, image_id=None):
+        self.calls.append(image.shape)
+        return [_face(10, 10, 20, 20)] if image.shape == self.shape else []
+
+
+def test_padded_detector_maps_back_and_falls_back_to_the_bare_image():
+    from facemetric.detect.padded import PaddedDetector
+
+    image = np.zeros((40, 60, 3), np.uint8)
+    padded_shape = (40 + 60, 60 + 60, 3)  # 0.5 x 60 = 30 px on every side
+    hit = PaddedDetector(_OnlyBareImages(padded_shape), 0.5)
+    (face,) = hit.detect(image)
+    np.testing.assert_allclose(face.box, [-20, -20, -10, -10])
+    assert hit.name == "fake+pad0.5"
+    bare_only = _OnlyBareImages(image.shape)
+    (face,) = PaddedDetector(bare_only, 0.5).detect(image)
+    np.testing.assert_allclose(face.box, [10, 10, 20, 20])
+    assert bare_only.calls == [padded_shape, image.shape]
+    with pytest.raises(ConfigError, match="'pad'"):
+        PaddedDetector(bare_only, -0.1)

@@ -38,3 +38,15 @@ def test_dlib_on_real_lfw(lfw_dir):
         assert np.median(np.linalg.norm(face.landmarks - ref, axis=1)) < 0.3 * eye_d
         assert face.landmarks[0, 0] < face.landmarks[1, 0]
     assert detector.detect(np.zeros((100, 100, 3), np.uint8)) == []
+
+
+@pytest.mark.shared
+def test_fallback_threshold_recovers_a_hard_face(lfw_dir):
+    pytest.importorskip("dlib")
+    from facemetric.detect.dlib_hog import DlibHogDetector
+    from facemetric.images import read_image
+
+    image = read_image(lfw_dir / "images" / "Saeb_Erekat" / "Saeb_Erekat_0002.jpg")  # HOG misses it
+    assert DlibHogDetector(fallback_threshold=None).detect(image) == []
+    (face,) = DlibHogDetector().detect(image)
+    assert face.score < 0 and 60 < face.center[0] < 190

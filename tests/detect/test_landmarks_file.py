@@ -18,7 +18,8 @@ def test_text_format(tmp_path):
     faces = det.detect(np.zeros((1, 1, 3), np.uint8), "A/A_0001.jpg")
     assert len(faces) == 2 and faces[0].score == pytest.approx(0.99)
     np.testing.assert_allclose(faces[0].box, [70, 59, 167, 188])
-    np.testing.assert_allclose(faces[0].landmarks, [[108, 108], [147, 112], [125, 143], [104, 158], [140, 162]])
+    np.testing.assert_allclose(faces[0].landmarks,
+                               [[108, 108], [147, 112], [125, 143], [104, 158], [140, 162]])
     assert det.detect(np.zeros((1, 1, 3), np.uint8), "./A/A_0001.jpg")[0].score == pytest.approx(0.99)
     assert det.detect(np.zeros((1, 1, 3), np.uint8), "B/B_0001.jpg") == []
 
@@ -48,7 +49,8 @@ def test_csv_format(tmp_path):
         ("cols.csv", "path,lex,ley\nA.jpg,1,2\n", "lacks column(s) rex"),
         ("bad.csv", "path,lex,ley,rex,rey,nx,ny,lmx,lmy,rmx,rmy\nA.jpg,1,2,3,4,5,6,7,8,9,oops\n",
          "line 2: non-numeric"),
-        ("nopath.csv", "path,lex,ley,rex,rey,nx,ny,lmx,lmy,rmx,rmy\n,1,2,3,4,5,6,7,8,9,10\n", "line 2: empty path"),
+        ("nopath.csv", "path,lex,ley,rex,rey,nx,ny,lmx,lmy,rmx,rmy\n,1,2,3,4,5,6,7,8,9,10\n",
+         "line 2: empty path"),
     ],
 )
 def test_malformed_files(tmp_path, name, content, needle):

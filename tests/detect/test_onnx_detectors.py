@@ -104,7 +104,7 @@ class _FixedShapeSession:
         return self.session.run(names, feed)
 
 
-def test_scrfd_fixed_input_shape_and_output_order_are_read_from_the_model(models_dir, lfw_samples, monkeypatch):
+def test_scrfd_fixed_input_shape_and_output_order_come_from_the_model(models_dir, lfw_samples, monkeypatch):
     from facemetric.detect import scrfd as scrfd_module
     from facemetric.onnx_runtime import open_session
 

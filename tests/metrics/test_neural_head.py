@@ -167,3 +167,14 @@ def test_fit_leaves_the_callers_torch_rng_alone():
     torch.manual_seed(123)
     NeuralLinear(**{**FAST, "max_epochs": 1}).fit(X, y)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_missing_torch_names_the_extra(monkeypatch):
+    import sys
+
+    from facemetric.errors import MissingDependencyError
+
+    X, y = nuisance_data(20, 4, seed=10)
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
+    with pytest.raises(MissingDependencyError, match=r"facemetric\[torch\]"):
+        NeuralLinear(**FAST).fit(X, y)

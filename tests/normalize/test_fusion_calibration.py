@@ -93,7 +93,7 @@ def test_fusion_bad_inputs():
         WeightedFusion(metrics=["cosine", "test-center"]).fit(X, y)
     with pytest.raises(ConfigError, match="holdout"):
         WeightedFusion(holdout=1.5).fit(X, y)
-    with pytest.raises(InputError, match="labels"):
+    with pytest.raises(InputError, match="WeightedFusion"):
         WeightedFusion().fit(X)
 
 

@@ -103,3 +103,10 @@ def test_landmarks_file(tmp_path):
         read_landmarks_file(tmp_path / "empty.txt")
     with pytest.raises(InputError, match="does not exist"):
         read_landmarks_file(tmp_path / "missing.txt")
+
+
+def test_json_rows_are_plain():
+    from facemetric.protocols.benchmark import _clean
+
+    got = _clean({"a": np.float32(1.5), "b": [float("nan"), np.inf], "c": np.arange(2), 3: (np.bool_(True),)})
+    assert got == {"a": 1.5, "b": [None, None], "c": [0, 1], "3": [True]}

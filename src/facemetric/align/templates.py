@@ -17,7 +17,8 @@ mouth corner), in pixels of the output crop, x first.
   images holding the x and y coordinates), mapped the 5 points derived from the 68
   (eye centre = mean of the 6 eye points, nose = 30, mouth corners = 48, 54) into the chip,
   and averaged them (per-face standard deviation: about 2 px at the eyes, 3-6 px at the
-  nose and mouth, from pose and expression). ``tests/align/test_dlib_template.py`` re-derives it from a few images.
+  nose and mouth, from pose and expression). ``tests/align/test_templates.py`` re-derives
+  it from other images.
 """
 
 from __future__ import annotations

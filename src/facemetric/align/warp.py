@@ -13,7 +13,8 @@ from facemetric.errors import InputError, require
 
 @dataclass(frozen=True, eq=False)
 class AlignedFace:
-    """``crop`` uint8 (h, w, 3) RGB; ``matrix`` (2, 3) maps image pixels to crop pixels; ``template`` its name."""
+    """``crop`` uint8 (h, w, 3) RGB; ``matrix`` (2, 3) maps image pixels to crop pixels;
+    ``template`` is the template's name."""
 
     crop: np.ndarray
     matrix: np.ndarray
@@ -27,7 +28,8 @@ def warp_affine(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) ->
                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
 
 
-def align_face(image: np.ndarray, landmarks: np.ndarray, template: str | Template = "arcface112") -> AlignedFace:
+def align_face(image: np.ndarray, landmarks: np.ndarray,
+               template: str | Template = "arcface112") -> AlignedFace:
     """Similarity-align the face with ``landmarks`` (5, 2) in ``image`` (uint8 RGB) to ``template``."""
     tpl = get_template(template)
     image = np.asarray(image)

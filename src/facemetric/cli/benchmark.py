@@ -39,6 +39,7 @@ def benchmark(
     Negative "1-AUC vs cosine" means fewer errors than cosine. Transductive methods look at the
     test descriptors of the fold being scored and are flagged.
     """
+    import os
     import shutil
 
     from facemetric.io import load_descriptors, load_protocol
@@ -50,6 +51,8 @@ def benchmark(
 
     from facemetric.cli.warnings_echo import echo_warnings
 
+    if no_progress:
+        os.environ["FACEMETRIC_NO_PROGRESS"] = "1"  # also silences the bars of the methods themselves
     specs = parse_methods(methods) if methods else default_specs()
     for spec in specs:
         spec.factory()

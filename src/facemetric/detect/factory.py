@@ -60,5 +60,6 @@ def make_detector(spec: str, *, pad: float | None = None, threads: int | None = 
 
 def _need_path(spec: str, arg: str) -> str:
     if not arg:
-        raise ConfigError(f"the detector spec {spec!r} needs a file after ':', e.g. {spec.split(':')[0]}:model.onnx")
+        kind = spec.split(":")[0]
+        raise ConfigError(f"the detector spec {spec!r} needs a file after ':', e.g. {kind}:model.onnx")
     return arg

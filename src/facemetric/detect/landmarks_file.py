@@ -88,7 +88,10 @@ def read_landmarks_csv(path: Path) -> dict[str, list[Face]]:
             if not row.get("path"):
                 raise bad_file(path, f"line {n}: empty path", "fix that line")
             lm = _parse_numbers([row[c] for c in LANDMARK_COLUMNS], path, n).reshape(5, 2)
-            box = _parse_numbers([row[c] for c in BOX_COLUMNS], path, n) if has_box else _box_from_landmarks(lm)
+            if has_box:
+                box = _parse_numbers([row[c] for c in BOX_COLUMNS], path, n)
+            else:
+                box = _box_from_landmarks(lm)
             score = _parse_numbers([row["score"]], path, n)[0] if row.get("score") not in (None, "") else 1.0
             faces.setdefault(_normalise_id(row["path"].strip()), []).append(
                 Face(box=box, score=score, landmarks=lm))

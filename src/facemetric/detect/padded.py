@@ -3,7 +3,9 @@
 Tight face crops (LFW's 250x250 images, insightface's 112x112 crops) show a face that
 fills the frame. Detectors trained on scenes expect faces well inside the picture and
 smaller than the canvas, so they miss such faces; a border of half the image size on
-each side (``fraction=0.5``) restores the context they expect.
+each side (``fraction=0.5``) restores the context they expect. When the padded image
+yields no face, the image is tried once more as it is (a face near the border can lose
+to the padding), so padding never loses a face that the bare detector finds.
 """
 
 from __future__ import annotations
@@ -30,4 +32,6 @@ class PaddedDetector:
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         padded, dx, dy = pad_image(check_image(image_rgb), self.fraction)
         faces = self.detector.detect(padded, image_id)
-        return [f.shifted(dx, dy) for f in faces] if (dx or dy) else faces
+        if faces or not (dx or dy):
+            return [f.shifted(dx, dy) for f in faces] if (dx or dy) else faces
+        return self.detector.detect(image_rgb, image_id)

@@ -71,5 +71,6 @@ class Embedder(ABC):
 def check_color_order(color_order: str) -> str:
     order = str(color_order).upper()
     if order not in COLOR_ORDERS:
-        raise ConfigError(f"The 'color_order' parameter must be one of {COLOR_ORDERS}; got {color_order!r} instead")
+        raise ConfigError(f"The 'color_order' parameter must be one of {COLOR_ORDERS}; "
+                          f"got {color_order!r} instead")
     return order

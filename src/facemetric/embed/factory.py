@@ -37,5 +37,6 @@ def _build(cls, spec: str, *args, **options) -> Embedder:
     allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "model_path")]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ConfigError(f"embedder {spec!r} has no option {unknown[0]!r}; its options are {', '.join(allowed)}")
+        raise ConfigError(f"embedder {spec!r} has no option {unknown[0]!r}; "
+                          f"its options are {', '.join(allowed)}")
     return cls(*args, **options)

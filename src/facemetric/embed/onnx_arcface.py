@@ -61,7 +61,8 @@ class OnnxArcFaceEmbedder(Embedder):
             return tpl.name
         matching = [t.name for t in TEMPLATES.values() if t.size == self.input_size]
         if len(matching) != 1:
-            raise ConfigError(f"{self.model_path.name} takes {self.input_size[0]}x{self.input_size[1]} input; "
+            w, h = self.input_size
+            raise ConfigError(f"{self.model_path.name} takes {w}x{h} input; "
                               f"name its alignment template with template=... (one of {', '.join(TEMPLATES)})")
         return matching[0]
 

@@ -134,15 +134,31 @@ def scatter(X: np.ndarray, center: np.ndarray | None = None, chunk: int = 65536)
 
 
 def within_class_scatter(
-    X: np.ndarray, codes: np.ndarray, means: np.ndarray, chunk: int = 65536
+    X: np.ndarray, codes: np.ndarray, means: np.ndarray, chunk: int = 65536, row_weights: np.ndarray | None = None
 ) -> np.ndarray:
-    """``sum_i (x_i - m_{y_i})(x_i - m_{y_i})^T`` in float64, by chunks of rows."""
+    """``sum_i w_i (x_i - m_{y_i})(x_i - m_{y_i})^T`` in float64, by chunks of rows (``w_i = 1`` by default)."""
     d = X.shape[1]
     S = np.zeros((d, d), dtype=np.float64)
     for lo in range(0, X.shape[0], chunk):
         B = X[lo:lo + chunk].astype(np.float64) - means[codes[lo:lo + chunk]]
+        if row_weights is not None:
+            B *= np.sqrt(row_weights[lo:lo + chunk])[:, None]
         S += B.T @ B
     return S
+
+
+def within_class_covariance(X: np.ndarray, codes: np.ndarray, n_classes: int, balanced: bool) -> np.ndarray:
+    """Pooled within-identity covariance; ``balanced`` weights every identity equally instead of every image.
+
+    Balancing stops a few identities with hundreds of images from defining the
+    within-class directions alone (LFW: one person has 530 of 13,233 images).
+    """
+    means, counts = class_means(X, codes, n_classes)
+    if not balanced:
+        return within_class_scatter(X, codes, means) / X.shape[0]
+    w = 1.0 / np.maximum(counts - 1, 1)  # unbiased per-identity covariance, then averaged
+    S = within_class_scatter(X, codes, means, row_weights=w[codes])
+    return S / float((counts > 1).sum())
 
 
 def shrink(S: np.ndarray, shrinkage: float) -> np.ndarray:
@@ -339,3 +355,11 @@ def pca_basis(Z: np.ndarray, n_components: int | None) -> tuple[np.ndarray, np.n
     evals, evecs = np.linalg.eigh(scatter(Z, mean))
     k = min(d, max(n - 1, 1)) if n_components is None else min(n_components, d, max(n - 1, 1))
     return mean, evecs[:, np.argsort(evals)[::-1][:k]]
+
+
+def project(Z: np.ndarray, mean: np.ndarray, V: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """``(Z - mean) @ V`` as float32, by chunks of rows (no N x D float64 temporary)."""
+    out = np.empty((Z.shape[0], V.shape[1]), dtype=np.float32)
+    for lo in range(0, Z.shape[0], chunk):
+        out[lo:lo + chunk] = (Z[lo:lo + chunk].astype(np.float64) - mean) @ V
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import PairMetric, check_param, l2_normalize, pca_basis, rowwise_dot
+from facemetric.metrics.base import PairMetric, check_param, l2_normalize, pca_basis, project, rowwise_dot
 from facemetric.metrics.two_covariance import class_stats, diagonalize, fit_two_covariance, pair_llr_terms
 
 
@@ -58,11 +58,12 @@ class JointBayesian(PairMetric):
         check_param(self, "shrinkage", self.shrinkage,
                     isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1, "a float in [0, 1]")
         Z = l2_normalize(X) if self.normalize else X
-        mean, V = pca_basis(Z, self.n_components)
-        if self.n_components is None:
-            V = np.eye(Z.shape[1])
-        P = ((Z - mean) @ V).astype(np.float32)
-        stats = class_stats(P, y)
+        if self.n_components is None:  # centre through the statistics: no copy of the rows
+            mean, V = Z.mean(axis=0, dtype=np.float64), np.eye(Z.shape[1])
+            stats = class_stats(Z, y).shifted(mean)
+        else:
+            mean, V = pca_basis(Z, self.n_components)
+            stats = class_stats(project(Z, mean, V), y)
         _, S_mu, S_eps, history = fit_two_covariance(
             stats, n_iter=self.n_iter, tol=float(self.tol), shrinkage=float(self.shrinkage), update_mean=False
         )

@@ -12,6 +12,7 @@ from facemetric.metrics.base import (
     encode_labels,
     l2_normalize,
     pca_basis,
+    project,
     scatter,
 )
 
@@ -69,7 +70,7 @@ class KISSME(PairMetric):
         mean, V = pca_basis(Z, self.n_components)
         if self.n_components is None:
             V = np.eye(Z.shape[1])
-        P = ((Z - mean) @ V).astype(np.float32)
+        P = project(Z, mean, V)
         names, codes = encode_labels(y)
         class_mean, counts = class_means(P, codes, names.size)
         # same pairs: sum over the pairs of a class of (xi - xj)(xi - xj)^T = n_c * scatter_c

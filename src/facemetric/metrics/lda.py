@@ -56,7 +56,7 @@ class LDA(PairMetric):
     ----------
     n_components : int or None, default None
         Dimensions kept (``None``: ``min(dim, n_identities - 1)``).
-    shrinkage : float in [0, 1], default 0.1
+    shrinkage : float in [0, 1], default 0.3
         ``S_w <- (1 - a) S_w + a * mean(diag S_w) * I``.
     whiten : bool, default True
         Scale the axes so that the within-class covariance becomes the identity.
@@ -68,7 +68,7 @@ class LDA(PairMetric):
     min_features = 2
 
     def __init__(
-        self, n_components: int | None = None, shrinkage: float = 0.1, whiten: bool = True, normalize: bool = True
+        self, n_components: int | None = None, shrinkage: float = 0.3, whiten: bool = True, normalize: bool = True
     ) -> None:
         self.n_components = n_components
         self.shrinkage = shrinkage

@@ -20,7 +20,7 @@ class LDAWCCN(PairMetric):
     ----------
     n_components : int or None, default None
         LDA dimensions (``None``: ``min(dim, n_identities - 1)``).
-    shrinkage : float in [0, 1], default 0.1
+    shrinkage : float in [0, 1], default 0.3
         Shrinkage of the within-class covariance, in both LDA and WCCN.
     normalize : bool, default True
         L2-normalise descriptors first.
@@ -29,7 +29,7 @@ class LDAWCCN(PairMetric):
     is_projection = True
     min_features = 2
 
-    def __init__(self, n_components: int | None = None, shrinkage: float = 0.1, normalize: bool = True) -> None:
+    def __init__(self, n_components: int | None = None, shrinkage: float = 0.3, normalize: bool = True) -> None:
         self.n_components = n_components
         self.shrinkage = shrinkage
         self.normalize = normalize

@@ -2,8 +2,8 @@
 
 Each learns a Mahalanobis projection ``L`` (metric-learn's ``components_``) on
 L2-normalised, PCA-reduced, subsampled training descriptors; scoring is the cosine of
-``L P^T (l2n(x) - mean)`` (``score="cosine"``) or ``-||L P^T (x1 - x2)||^2``
-(``score="euclidean"``). These learners are iterative and scale badly (ITML and LMNN
+``L P^T (l2n(x) - mean)`` (``similarity="cosine"``) or ``-||L P^T (x1 - x2)||^2``
+(``similarity="euclidean"``). These learners are iterative and scale badly (ITML and LMNN
 look at pairs or neighbours, NCA and MLKR at all pairs of a batch), hence:
 
 * ``n_pca`` (default 64): PCA dimensions before the learner;
@@ -32,6 +32,7 @@ from facemetric.metrics.base import (
     encode_labels,
     l2_normalize,
     pca_basis,
+    project,
     rowwise_dot,
 )
 
@@ -73,13 +74,13 @@ class MetricLearnAdapter(PairMetric):
     learner_name: ClassVar[str] = ""
 
     def __init__(
-        self, n_pca: int | None = 64, max_samples: int = 2000, max_iter: int = 100, score: str = "cosine",
+        self, n_pca: int | None = 64, max_samples: int = 2000, max_iter: int = 100, similarity: str = "cosine",
         seed: int = 0,
     ) -> None:
         self.n_pca = n_pca
         self.max_samples = max_samples
         self.max_iter = max_iter
-        self.score = score
+        self.similarity = similarity
         self.seed = seed
 
     def _learner(self, ml: Any) -> Any:
@@ -95,7 +96,7 @@ class MetricLearnAdapter(PairMetric):
                     isinstance(self.max_samples, int) and self.max_samples >= 4, "an int >= 4")
         check_param(self, "max_iter", self.max_iter, isinstance(self.max_iter, int) and self.max_iter >= 1,
                     "an int >= 1")
-        check_param(self, "score", self.score, self.score in SCORES, f"one of {SCORES}")
+        check_param(self, "similarity", self.similarity, self.similarity in SCORES, f"one of {SCORES}")
         ml = require("metric_learn", "metric-learn")
         Z = l2_normalize(X)
         Z, y = drop_small_identities(Z, y, type(self).__name__)
@@ -110,21 +111,22 @@ class MetricLearnAdapter(PairMetric):
         mean, V = pca_basis(Z, self.n_pca)
         if self.n_pca is None:
             V = np.eye(Z.shape[1])
-        P = (Z - mean) @ V
+        P = project(Z, mean, V)
         self.n_constraints_ = int(min(20 * names.size, 4000))
         learner = self._learner(ml)
         with _sklearn_compat():
             learner.fit(P, self._targets(codes, rng))
         L = np.asarray(learner.components_, dtype=np.float64)  # (k, n_pca)
+        self.n_iter_ = int(getattr(learner, "n_iter_", self.max_iter))
         self.mean_ = mean.astype(np.float32)
         self.components_ = (L @ V.T).astype(np.float32)  # (k, d)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         U = (l2_normalize(X) - self.mean_) @ self.components_.T
-        return l2_normalize(U) if self.score == "cosine" else U
+        return l2_normalize(U) if self.similarity == "cosine" else U
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        if self.score == "cosine":
+        if self.similarity == "cosine":
             return rowwise_dot(Za, Zb)
         diff = Za - Zb
         return -np.einsum("ij,ij->i", diff, diff)

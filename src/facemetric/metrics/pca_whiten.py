@@ -19,8 +19,8 @@ class PCAWhitening(PairMetric):
     ----------
     n_components : int or None, default None
         Components kept (``None``: all, at most ``n_samples - 1``).
-    power : float, default 0.5
-        Exponent of the eigenvalues in the rescaling (0 = no rescaling, 0.5 = whitening).
+    power : float, default 0.25
+        Exponent of the eigenvalues in the rescaling (0 = no rescaling, 0.5 = full whitening; the default 0.25 is partial whitening, which does not blow up the noise directions of compact descriptors).
     reg : float, default 0.1
         Added to every eigenvalue, as a fraction of their mean, before the rescaling.
         It keeps noise directions from being blown up.
@@ -32,7 +32,7 @@ class PCAWhitening(PairMetric):
     is_projection = True
 
     def __init__(
-        self, n_components: int | None = None, power: float = 0.5, reg: float = 0.1, normalize: bool = True
+        self, n_components: int | None = None, power: float = 0.25, reg: float = 0.1, normalize: bool = True
     ) -> None:
         self.n_components = n_components
         self.power = power

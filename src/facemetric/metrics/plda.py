@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import PairMetric, check_param, l2_normalize, pca_basis, rowwise_dot
+from facemetric.metrics.base import PairMetric, check_param, l2_normalize, pca_basis, project, rowwise_dot
 from facemetric.metrics.two_covariance import class_stats, diagonalize, fit_two_covariance, pair_llr_terms
 
 
@@ -56,11 +56,12 @@ class PLDA(PairMetric):
         check_param(self, "shrinkage", self.shrinkage,
                     isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1, "a float in [0, 1]")
         Z = l2_normalize(X) if self.normalize else X
-        center, V = pca_basis(Z, self.n_components)
         if self.n_components is None:
             center, V = np.zeros(Z.shape[1]), np.eye(Z.shape[1])
-        P = ((Z - center) @ V).astype(np.float32)
-        stats = class_stats(P, y)
+            stats = class_stats(Z, y)
+        else:
+            center, V = pca_basis(Z, self.n_components)
+            stats = class_stats(project(Z, center, V), y)
         m, Sb, Sw, history = fit_two_covariance(
             stats, n_iter=self.n_iter, tol=float(self.tol), shrinkage=float(self.shrinkage), update_mean=True
         )

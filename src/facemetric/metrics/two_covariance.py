@@ -33,6 +33,12 @@ class ClassStats:
     def n(self) -> int:
         return int(self.counts.sum())
 
+    def shifted(self, m: np.ndarray) -> ClassStats:
+        """The statistics of ``x - m``, without touching the rows."""
+        s = self.sums.sum(axis=0)
+        second = self.second - np.outer(m, s) - np.outer(s, m) + self.n * np.outer(m, m)
+        return ClassStats(counts=self.counts, sums=self.sums - self.counts[:, None] * m, second=second)
+
 
 def class_stats(Z: np.ndarray, y: np.ndarray) -> ClassStats:
     names, codes = encode_labels(y)

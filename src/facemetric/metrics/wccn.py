@@ -7,22 +7,20 @@ import numpy as np
 from facemetric.metrics.base import (
     PairMetric,
     check_param,
-    class_means,
     drop_small_identities,
     encode_labels,
     l2_normalize,
     rowwise_dot,
     shrink,
-    within_class_scatter,
+    within_class_covariance,
 )
 
 
-def fit_wccn(Z: np.ndarray, y: np.ndarray, shrinkage: float) -> np.ndarray:
+def fit_wccn(Z: np.ndarray, y: np.ndarray, shrinkage: float, balanced: bool = False) -> np.ndarray:
     """``B`` (D, D) with ``B B^T = S_w^{-1}`` (lower Cholesky factor of the inverse within-class covariance)."""
     names, codes = encode_labels(y)
-    n, d = Z.shape
-    means, _ = class_means(Z, codes, names.size)
-    Sw = within_class_scatter(Z, codes, means) / n
+    d = Z.shape[1]
+    Sw = within_class_covariance(Z, codes, names.size, balanced)
     Sw = shrink(Sw, shrinkage) + (1e-9 * np.trace(Sw) / d + 1e-10) * np.eye(d)
     return np.linalg.cholesky(np.linalg.inv(Sw))
 
@@ -36,8 +34,10 @@ class WCCN(PairMetric):
 
     Parameters
     ----------
-    shrinkage : float in [0, 1], default 0.1
+    shrinkage : float in [0, 1], default 0.3
         ``S_w <- (1 - a) S_w + a * mean(diag S_w) * I``.
+    balanced : bool, default True
+        Weight every identity equally in ``S_w`` (instead of every image).
     center : bool, default True
         Subtract the training mean before projecting.
     normalize : bool, default True
@@ -47,8 +47,11 @@ class WCCN(PairMetric):
     is_projection = True
     min_features = 2
 
-    def __init__(self, shrinkage: float = 0.1, center: bool = True, normalize: bool = True) -> None:
+    def __init__(
+        self, shrinkage: float = 0.3, balanced: bool = True, center: bool = True, normalize: bool = True
+    ) -> None:
         self.shrinkage = shrinkage
+        self.balanced = balanced
         self.center = center
         self.normalize = normalize
 
@@ -59,7 +62,7 @@ class WCCN(PairMetric):
         mean = Z.mean(axis=0, dtype=np.float64) if self.center else np.zeros(Z.shape[1])
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         self.mean_ = mean.astype(np.float32)
-        self.components_ = fit_wccn(Z, y, float(self.shrinkage)).T.astype(np.float32)  # B^T
+        self.components_ = fit_wccn(Z, y, float(self.shrinkage), bool(self.balanced)).T.astype(np.float32)  # B^T
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         Z = l2_normalize(X) if self.normalize else X

@@ -34,7 +34,8 @@ def k_reciprocal_distance(S: np.ndarray, ja: np.ndarray, jb: np.ndarray, *, k1: 
                           original_weight: float) -> np.ndarray:
     """Re-ranked distance of the pairs ``(ja, jb)`` among the ``n`` items of the score matrix ``S`` (n, n)."""
     n = S.shape[0]
-    D = (S.max() - S).astype(np.float32)
+    D = np.asarray(S, dtype=np.float32)
+    D = np.subtract(D.max(), D, out=D if D is not S else None)  # in place when S was converted
     np.fill_diagonal(D, 0.0)
     D /= np.maximum(D.max(axis=1, keepdims=True), 1e-12)
     depth = min(n, max(k1, k2) + 1)
@@ -81,7 +82,7 @@ class KReciprocalRerank(TransductiveMetric):
     """
 
     def __init__(self, metric: Any = "cosine", *, k1: int = 10, k2: int = 3, original_weight: float = 0.3,
-                 max_images: int = 20000) -> None:
+                 max_images: int = 12000) -> None:
         self.metric = metric
         self.k1 = k1
         self.k2 = k2
@@ -106,6 +107,6 @@ class KReciprocalRerank(TransductiveMetric):
             )
         base = self._get_inner("base")
         Z = base.prepare(T)
-        S = base.score_matrix(Z, Z)
+        S = base.score_matrix(Z, Z).astype(np.float32)
         return -k_reciprocal_distance(S, ja, jb, k1=int(self.k1), k2=int(self.k2),
                                       original_weight=float(self.original_weight))

@@ -2,13 +2,11 @@
 
 Each method is scored either by identity-disjoint k-fold on the test set's own folds
 (no training set given) or in train/test mode. Scores of every method are cached in
-``cache_dir`` keyed by the method, the data and the protocol, so an interrupted benchmark
-resumes where it stopped.
+``cache_dir`` (:mod:`facemetric.protocols.score_cache`), so an interrupted benchmark resumes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -18,90 +16,15 @@ from typing import Any, Callable
 import numpy as np
 
 from facemetric.errors import ConfigError, FacemetricError, ProtocolError
-from facemetric.io.atomic import atomic_path
 from facemetric.protocols.kfold import identity_disjoint_kfold
 from facemetric.protocols.methods import MethodSpec
+from facemetric.protocols.score_cache import cache_name, load_cached, save_cached, scores_fingerprint
 from facemetric.protocols.scores import ProtocolScores
 from facemetric.protocols.train_test import train_test_scores
 from facemetric.types import DescriptorSet, PairProtocol
 
 BASELINES = ("cosine", "l2")
 REFERENCE = "cosine"
-
-
-def data_fingerprint(*parts: Any) -> str:
-    """SHA-256 over arrays and JSON-able values: what a cached score depends on."""
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, np.ndarray):
-            arr = np.ascontiguousarray(part)
-            h.update(str((arr.dtype.str, arr.shape)).encode())
-            h.update(arr.tobytes() if arr.dtype.kind != "U" else "\n".join(arr.tolist()).encode())
-        else:
-            h.update(json.dumps(part, sort_keys=True, default=str).encode())
-    return h.hexdigest()
-
-
-def method_code_version(name: str) -> str:
-    """facemetric's version and a hash of the source file of the method's class (stale caches are refused)."""
-    import inspect
-
-    import facemetric
-    from facemetric.metrics import METHODS
-
-    try:
-        source = Path(inspect.getsourcefile(METHODS[name]) or "").read_bytes()
-    except (KeyError, OSError, TypeError):
-        source = b""
-    return facemetric.__version__ + ":" + hashlib.sha256(source).hexdigest()[:16]
-
-
-def scores_fingerprint(spec: MethodSpec, test: DescriptorSet, protocol: PairProtocol,
-                       train: DescriptorSet | None) -> str:
-    parts: list[Any] = [spec.name, spec.params, method_code_version(spec.name), protocol.images, protocol.pairs,
-                        protocol.pair_ids, test.X, test.ids, test.labels]
-    if protocol.folds is not None:
-        parts.append(protocol.folds)
-    if train is not None:
-        parts += [train.X, train.ids, train.labels]
-    return data_fingerprint(*parts)
-
-
-def _slug(label: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in label)
-    return keep[:80] + "-" + hashlib.sha1(label.encode()).hexdigest()[:8]
-
-
-def load_cached(path: Path, fingerprint: str) -> ProtocolScores | None:
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as d:
-            meta = json.loads(str(d["meta"]))
-            if meta.get("fingerprint") != fingerprint:
-                return None
-            return ProtocolScores(
-                method=meta["method"], scores=d["scores"], labels=d["labels"] if "labels" in d else None,
-                folds=d["folds"] if "folds" in d else None, mode=meta["mode"], transductive=meta["transductive"],
-                fit_seconds=meta["fit_seconds"], score_seconds=meta["score_seconds"], n_train=meta["n_train"],
-                fold_auc=meta["fold_auc"],
-            )
-    except (OSError, ValueError, KeyError):
-        return None  # a damaged cache entry is recomputed
-
-
-def save_cached(path: Path, fingerprint: str, ps: ProtocolScores) -> None:
-    meta = {"fingerprint": fingerprint, "method": ps.method, "mode": ps.mode, "transductive": ps.transductive,
-            "fit_seconds": ps.fit_seconds, "score_seconds": ps.score_seconds, "n_train": ps.n_train,
-            "fold_auc": ps.fold_auc}
-    arrays: dict[str, np.ndarray] = {"scores": ps.scores, "meta": np.array(json.dumps(meta))}
-    if ps.labels is not None:
-        arrays["labels"] = ps.labels
-    if ps.folds is not None:
-        arrays["folds"] = ps.folds
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
 
 
 def with_baselines(specs: list[MethodSpec]) -> list[MethodSpec]:
@@ -219,7 +142,7 @@ def run_benchmark(
         if progress is not None:
             progress.update(task, description=f"{spec.label}")
         fp = scores_fingerprint(spec, test, protocol, train)
-        path = cache / f"{_slug(spec.label)}.npz" if cache is not None else None
+        path = cache / f"{cache_name(spec.label)}.npz" if cache is not None else None
         ps = load_cached(path, fp) if path is not None else None
         if ps is None:
             try:
@@ -280,9 +203,9 @@ def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "benchmark.json", "markdown": out / "benchmark.md", "config": out / "config.json"}
-    write_text_atomic(paths["json"], json.dumps(run.rows, indent=2, default=_json_default) + "\n")
+    write_text_atomic(paths["json"], json.dumps(_clean(run.rows), indent=2, allow_nan=False) + "\n")
     write_text_atomic(paths["markdown"], benchmark_markdown(run.rows))
-    write_text_atomic(paths["config"], json.dumps(config, indent=2, default=_json_default) + "\n")
+    write_text_atomic(paths["config"], json.dumps(_clean(config), indent=2, allow_nan=False) + "\n")
     if plot:
         from facemetric.verify.plots import save_roc
 
@@ -292,11 +215,16 @@ def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str,
     return paths
 
 
-def _json_default(obj: Any) -> Any:
+def _clean(obj: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays unwrapped, NaN and inf as null."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [_clean(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
     if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
+        obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
     return str(obj)

@@ -107,7 +107,13 @@ def evaluate_scores(
     kfold = kfold_from_plan(plan)
     cis = (
         bootstrap_from_plans(
-            scores, plan, n_bootstrap=n_bootstrap, seed=seed, fars=fars, confidence=confidence, progress=progress
+            scores,
+            plan,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            fars=fars,
+            confidence=confidence,
+            progress=progress,
         )
         if n_bootstrap
         else {}
