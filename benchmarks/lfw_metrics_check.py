@@ -7,7 +7,8 @@ The AUC is computed over the 6,000 pooled scores of each method after per-fold z
 10 per-fold AUCs. The official runner is ``facemetric benchmark``; this is a check of the
 metric implementations.
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/lfw_metrics_check.py [--methods a,b] [--param name.key=value]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/lfw_metrics_check.py \\
+        [--methods a,b] [--param name.key=value]
 """
 
 from __future__ import annotations

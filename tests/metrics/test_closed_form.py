@@ -25,7 +25,8 @@ def test_make_metric_lists_known_names_and_params():
 
 def test_bad_parameter_value_reads_like_sklearn():
     X, y = make_identities()
-    with pytest.raises(ConfigError, match="The 'shrinkage' parameter of LDA must be a float in \\[0, 1\\]. Got 2"):
+    msg = "The 'shrinkage' parameter of LDA must be a float in \\[0, 1\\]. Got 2"
+    with pytest.raises(ConfigError, match=msg):
         LDA(shrinkage=2).fit(X, y)
 
 
@@ -41,8 +42,8 @@ def test_learned_methods_beat_cosine_on_anisotropic_noise(name):
     assert auc > 0.85
     if name not in ("center", "pca-whiten"):  # unsupervised ones cannot know the noise axes
         assert auc > base
-    np.testing.assert_allclose(metric.score_pairs(Xt, ia[:50], ib[:50]), metric.pair_score(Xt[ia[:50]], Xt[ib[:50]]),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(metric.score_pairs(Xt, ia[:50], ib[:50]),
+                               metric.pair_score(Xt[ia[:50]], Xt[ib[:50]]), rtol=1e-5, atol=1e-5)
 
 
 def test_center_is_cosine_after_subtracting_the_mean():

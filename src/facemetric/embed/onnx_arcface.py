@@ -63,7 +63,8 @@ class OnnxArcFaceEmbedder(Embedder):
         if len(matching) != 1:
             w, h = self.input_size
             raise ConfigError(f"{self.model_path.name} takes {w}x{h} input; "
-                              f"name its alignment template with template=... (one of {', '.join(TEMPLATES)})")
+                              f"name its alignment template with template=... "
+                              f"(one of {', '.join(TEMPLATES)})")
         return matching[0]
 
     def _run(self, x: np.ndarray) -> np.ndarray:

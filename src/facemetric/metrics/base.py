@@ -39,8 +39,8 @@ def as_descriptor_matrix(X: Any, what: str) -> np.ndarray:
     if arr.dtype == object:
         arr = arr.astype(np.float64)  # raises TypeError naming the bad element
     if arr.ndim == 1:
-        raise InputError(f"{what} must be a 2-D (n_samples, dim) array; got shape {arr.shape}. Reshape your data "
-                         "with X.reshape(1, -1) for a single descriptor")
+        raise InputError(f"{what} must be a 2-D (n_samples, dim) array; got shape {arr.shape}. "
+                         "Reshape your data with X.reshape(1, -1) for a single descriptor")
     arr = check_matrix(arr, what)
     if arr.shape[1] == 0:
         raise InputError(f"{what} have 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required; "
@@ -68,6 +68,26 @@ def check_param(owner: Any, name: str, value: Any, ok: bool, expected: str) -> N
         raise ConfigError(
             f"The {name!r} parameter of {type(owner).__name__} must be {expected}. Got {value!r} instead."
         )
+
+
+def check_components(owner: Any, name: str = "n_components") -> None:
+    value = getattr(owner, name)
+    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+    check_param(owner, name, value, ok, "None or an int >= 1")
+
+
+def check_int(owner: Any, name: str, minimum: int) -> None:
+    value = getattr(owner, name)
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    check_param(owner, name, value, ok, f"an int >= {minimum}")
+
+
+def check_float(owner: Any, name: str, low: float = 0.0, high: float | None = None) -> None:
+    value = getattr(owner, name)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= low
+    ok = ok and (high is None or value <= high)
+    expected = f"a float >= {low:g}" if high is None else f"a float in [{low:g}, {high:g}]"
+    check_param(owner, name, value, ok, expected)
 
 
 def encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -134,9 +154,13 @@ def scatter(X: np.ndarray, center: np.ndarray | None = None, chunk: int = 65536)
 
 
 def within_class_scatter(
-    X: np.ndarray, codes: np.ndarray, means: np.ndarray, chunk: int = 65536, row_weights: np.ndarray | None = None
+    X: np.ndarray,
+    codes: np.ndarray,
+    means: np.ndarray,
+    chunk: int = 65536,
+    row_weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``sum_i w_i (x_i - m_{y_i})(x_i - m_{y_i})^T`` in float64, by chunks of rows (``w_i = 1`` by default)."""
+    """``sum_i w_i (x_i - m_{y_i})(x_i - m_{y_i})^T`` in float64, by chunks of rows (default ``w_i = 1``)."""
     d = X.shape[1]
     S = np.zeros((d, d), dtype=np.float64)
     for lo in range(0, X.shape[0], chunk):
@@ -338,7 +362,8 @@ class PairMetric(BaseEstimator):
             raise InputError(f"{ia.size} first indices but {ib.size} second indices")
         if ia.size and (min(ia.min(), ib.min()) < 0 or max(ia.max(), ib.max()) >= X.shape[0]):
             raise InputError(
-                f"a pair points at row {int(max(ia.max(), ib.max()))} but there are only {X.shape[0]} descriptors"
+                f"a pair points at row {int(max(ia.max(), ib.max()))} but there are only "
+                f"{X.shape[0]} descriptors"
             )
         Z = self.prepare(X)
         out = np.empty(ia.shape[0], dtype=np.float64)

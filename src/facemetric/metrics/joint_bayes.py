@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import PairMetric, check_param, l2_normalize, pca_basis, project, rowwise_dot
+from facemetric.metrics.base import (
+    PairMetric,
+    check_components,
+    check_float,
+    check_int,
+    l2_normalize,
+    pca_basis,
+    project,
+    rowwise_dot,
+)
 from facemetric.metrics.two_covariance import class_stats, diagonalize, fit_two_covariance, pair_llr_terms
 
 
@@ -51,12 +60,9 @@ class JointBayesian(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_param(self, "n_components", self.n_components,
-                    self.n_components is None or (isinstance(self.n_components, int) and self.n_components >= 1),
-                    "None or an int >= 1")
-        check_param(self, "n_iter", self.n_iter, isinstance(self.n_iter, int) and self.n_iter >= 0, "an int >= 0")
-        check_param(self, "shrinkage", self.shrinkage,
-                    isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1, "a float in [0, 1]")
+        check_components(self)
+        check_int(self, "n_iter", 0)
+        check_float(self, "shrinkage", 0, 1)
         Z = l2_normalize(X) if self.normalize else X
         if self.n_components is None:  # centre through the statistics: no copy of the rows
             mean, V = Z.mean(axis=0, dtype=np.float64), np.eye(Z.shape[1])

@@ -6,7 +6,9 @@ import numpy as np
 
 from facemetric.metrics.base import (
     PairMetric,
-    check_param,
+    check_components,
+    check_float,
+    check_int,
     class_means,
     drop_small_identities,
     encode_labels,
@@ -59,12 +61,9 @@ class KISSME(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_param(self, "n_components", self.n_components,
-                    self.n_components is None or (isinstance(self.n_components, int) and self.n_components >= 1),
-                    "None or an int >= 1")
-        check_param(self, "n_negative_pairs", self.n_negative_pairs,
-                    isinstance(self.n_negative_pairs, int) and self.n_negative_pairs >= 1, "an int >= 1")
-        check_param(self, "reg", self.reg, isinstance(self.reg, (int, float)) and self.reg >= 0, "a float >= 0")
+        check_components(self)
+        check_int(self, "n_negative_pairs", 1)
+        check_float(self, "reg")
         Z = l2_normalize(X) if self.normalize else X
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         mean, V = pca_basis(Z, self.n_components)

@@ -7,7 +7,8 @@ import scipy.linalg
 
 from facemetric.metrics.base import (
     PairMetric,
-    check_param,
+    check_components,
+    check_float,
     class_means,
     drop_small_identities,
     encode_labels,
@@ -68,7 +69,11 @@ class LDA(PairMetric):
     min_features = 2
 
     def __init__(
-        self, n_components: int | None = None, shrinkage: float = 0.3, whiten: bool = True, normalize: bool = True
+        self,
+        n_components: int | None = None,
+        shrinkage: float = 0.3,
+        whiten: bool = True,
+        normalize: bool = True,
     ) -> None:
         self.n_components = n_components
         self.shrinkage = shrinkage
@@ -76,11 +81,8 @@ class LDA(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_param(self, "n_components", self.n_components,
-                    self.n_components is None or (isinstance(self.n_components, int) and self.n_components >= 1),
-                    "None or an int >= 1")
-        check_param(self, "shrinkage", self.shrinkage,
-                    isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1, "a float in [0, 1]")
+        check_components(self)
+        check_float(self, "shrinkage", 0, 1)
         Z = l2_normalize(X) if self.normalize else X
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         mean, W, evals = fit_lda(Z, y, self.n_components, float(self.shrinkage), bool(self.whiten))

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import PairMetric, check_param, drop_small_identities, l2_normalize, rowwise_dot
+from facemetric.metrics.base import (
+    PairMetric,
+    check_components,
+    check_float,
+    drop_small_identities,
+    l2_normalize,
+    rowwise_dot,
+)
 from facemetric.metrics.lda import fit_lda
 from facemetric.metrics.wccn import fit_wccn
 
@@ -29,17 +36,16 @@ class LDAWCCN(PairMetric):
     is_projection = True
     min_features = 2
 
-    def __init__(self, n_components: int | None = None, shrinkage: float = 0.3, normalize: bool = True) -> None:
+    def __init__(
+        self, n_components: int | None = None, shrinkage: float = 0.3, normalize: bool = True
+    ) -> None:
         self.n_components = n_components
         self.shrinkage = shrinkage
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_param(self, "n_components", self.n_components,
-                    self.n_components is None or (isinstance(self.n_components, int) and self.n_components >= 1),
-                    "None or an int >= 1")
-        check_param(self, "shrinkage", self.shrinkage,
-                    isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1, "a float in [0, 1]")
+        check_components(self)
+        check_float(self, "shrinkage", 0, 1)
         Z = l2_normalize(X) if self.normalize else X
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         mean, W, _ = fit_lda(Z, y, self.n_components, float(self.shrinkage), whiten=False)

@@ -27,6 +27,8 @@ import numpy as np
 from facemetric.errors import require
 from facemetric.metrics.base import (
     PairMetric,
+    check_components,
+    check_int,
     check_param,
     drop_small_identities,
     encode_labels,
@@ -74,7 +76,11 @@ class MetricLearnAdapter(PairMetric):
     learner_name: ClassVar[str] = ""
 
     def __init__(
-        self, n_pca: int | None = 64, max_samples: int = 2000, max_iter: int = 100, similarity: str = "cosine",
+        self,
+        n_pca: int | None = 64,
+        max_samples: int = 2000,
+        max_iter: int = 100,
+        similarity: str = "cosine",
         seed: int = 0,
     ) -> None:
         self.n_pca = n_pca
@@ -90,12 +96,9 @@ class MetricLearnAdapter(PairMetric):
         return codes
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_param(self, "n_pca", self.n_pca,
-                    self.n_pca is None or (isinstance(self.n_pca, int) and self.n_pca >= 1), "None or an int >= 1")
-        check_param(self, "max_samples", self.max_samples,
-                    isinstance(self.max_samples, int) and self.max_samples >= 4, "an int >= 4")
-        check_param(self, "max_iter", self.max_iter, isinstance(self.max_iter, int) and self.max_iter >= 1,
-                    "an int >= 1")
+        check_components(self, "n_pca")
+        check_int(self, "max_samples", 4)
+        check_int(self, "max_iter", 1)
         check_param(self, "similarity", self.similarity, self.similarity in SCORES, f"one of {SCORES}")
         ml = require("metric_learn", "metric-learn")
         Z = l2_normalize(X)
@@ -137,11 +140,13 @@ class MetricLearnITML(MetricLearnAdapter):
 
     def _learner(self, ml: Any) -> Any:
         # metric-learn's default of 20 * n_identities^2 constraints is far too many for faces
-        return ml.ITML_Supervised(max_iter=self.max_iter, n_constraints=self.n_constraints_, random_state=self.seed)
+        return ml.ITML_Supervised(
+            max_iter=self.max_iter, n_constraints=self.n_constraints_, random_state=self.seed
+        )
 
 
 class MetricLearnLMNN(MetricLearnAdapter):
-    """metric-learn's ``LMNN``: large-margin nearest neighbours (1 target neighbour, so identities of 2 images count)."""
+    """metric-learn's ``LMNN``: large-margin nearest neighbours, 1 target neighbour (2 images suffice)."""
 
     def _learner(self, ml: Any) -> Any:
         return ml.LMNN(n_neighbors=1, max_iter=self.max_iter, random_state=self.seed)

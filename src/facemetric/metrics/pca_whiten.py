@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import PairMetric, check_param, l2_normalize, rowwise_dot, scatter
+from facemetric.metrics.base import (
+    PairMetric,
+    check_components,
+    check_float,
+    l2_normalize,
+    rowwise_dot,
+    scatter,
+)
 
 
 class PCAWhitening(PairMetric):
@@ -20,7 +27,9 @@ class PCAWhitening(PairMetric):
     n_components : int or None, default None
         Components kept (``None``: all, at most ``n_samples - 1``).
     power : float, default 0.25
-        Exponent of the eigenvalues in the rescaling (0 = no rescaling, 0.5 = full whitening; the default 0.25 is partial whitening, which does not blow up the noise directions of compact descriptors).
+        Exponent of the eigenvalues in the rescaling: 0 = no rescaling, 0.5 = full
+        whitening. The default, 0.25, is partial whitening: it does not blow up the noise
+        directions of compact descriptors.
     reg : float, default 0.1
         Added to every eigenvalue, as a fraction of their mean, before the rescaling.
         It keeps noise directions from being blown up.
@@ -40,17 +49,16 @@ class PCAWhitening(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_param(self, "n_components", self.n_components,
-                    self.n_components is None or (isinstance(self.n_components, int) and self.n_components >= 1),
-                    "None or an int >= 1")
-        check_param(self, "power", self.power, isinstance(self.power, (int, float)) and 0 <= self.power <= 1,
-                    "a float in [0, 1]")
-        check_param(self, "reg", self.reg, isinstance(self.reg, (int, float)) and self.reg >= 0, "a float >= 0")
+        check_components(self)
+        check_float(self, "power", 0, 1)
+        check_float(self, "reg")
         n, d = X.shape
         if n < 2:
             from facemetric.errors import InputError
 
-            raise InputError(f"PCAWhitening needs at least 2 samples to estimate a covariance; got {n} sample")
+            raise InputError(
+                f"PCAWhitening needs at least 2 samples to estimate a covariance; got {n} sample"
+            )
         Z = l2_normalize(X) if self.normalize else X
         mean = Z.mean(axis=0, dtype=np.float64)
         cov = scatter(Z, mean) / (n - 1)

@@ -78,7 +78,9 @@ def save_model(metric: Any, model_dir: str | Path) -> Path:
     known = _known_classes()
     cls_path = _class_path(type(metric))
     if cls_path not in known:
-        raise ConfigError(f"{cls_path} is not registered in facemetric.metrics.METHODS; register it to save it")
+        raise ConfigError(
+            f"{cls_path} is not registered in facemetric.metrics.METHODS; register it to save it"
+        )
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
 
@@ -90,7 +92,9 @@ def save_model(metric: Any, model_dir: str | Path) -> Path:
             continue
         if isinstance(value, np.ndarray):
             if value.dtype == object:
-                raise ConfigError(f"learned attribute {key!r} is an object array; model files never hold pickles")
+                raise ConfigError(
+                    f"learned attribute {key!r} is an object array; model files never hold pickles"
+                )
             arrays[key] = value
         else:
             state[key] = _to_json_value(value, f"learned attribute {key!r}")
@@ -127,9 +131,12 @@ def read_model_json(model_dir: str | Path) -> dict[str, Any]:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad_file(path, f"is not valid JSON ({exc})", "the model file is corrupt; fit the model again") from exc
+        raise bad_file(
+            path, f"is not valid JSON ({exc})", "the model file is corrupt; fit the model again"
+        ) from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise bad_file(path, f"is not a facemetric model file (format {meta.get('format') if isinstance(meta, dict) else None!r})",
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise bad_file(path, f"is not a facemetric model file (format {found!r})",
                        "give a folder written by `facemetric fit`")
     if meta.get("format_version") != FORMAT_VERSION:
         raise bad_file(path, f"has format version {meta.get('format_version')!r}; this facemetric reads "
@@ -175,7 +182,8 @@ def load_model(model_dir: str | Path) -> Any:
                        "the model folder is corrupt; fit the model again")
     for key, value in arrays.items():
         if list(value.shape) != expected[key]["shape"]:
-            raise bad_file(npz_path, f"array {key!r} has shape {value.shape}, expected {expected[key]['shape']}",
+            raise bad_file(npz_path,
+                           f"array {key!r} has shape {value.shape}, expected {expected[key]['shape']}",
                            "the model folder is corrupt; fit the model again")
         setattr(metric, key, value)
     for key, value in meta["state"].items():

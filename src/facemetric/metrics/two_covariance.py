@@ -1,4 +1,6 @@
-"""Maths shared by Joint Bayesian and two-covariance PLDA: ``x = y + e``, ``y ~ N(m, S_b)``, ``e ~ N(0, S_w)``.
+"""Maths shared by Joint Bayesian and two-covariance PLDA.
+
+The model: ``x = y + e``, ``y ~ N(m, S_b)`` one latent per identity, ``e ~ N(0, S_w)``.
 
 Everything runs on sufficient statistics (per-identity counts and sums, and one
 ``sum x x^T``), so the cost of one EM iteration is ``O(K D^2 + D^3)`` whatever the
@@ -55,7 +57,8 @@ def scatter_init(stats: ClassStats, shrinkage: float = 0.0) -> tuple[np.ndarray,
     multi = n_i >= 2
     if multi.sum() < 2:
         raise InputError(
-            f"the two-covariance model needs at least 2 identities with 2 or more images; got {int(multi.sum())}"
+            "the two-covariance model needs at least 2 identities with 2 or more images; "
+            f"got {int(multi.sum())}"
         )
     d = stats.second.shape[0]
     means = stats.sums / n_i[:, None]
@@ -70,7 +73,7 @@ def scatter_init(stats: ClassStats, shrinkage: float = 0.0) -> tuple[np.ndarray,
 
 
 def diagonalize(Sb: np.ndarray, Sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``T`` (D, D) and ``lambda`` (D,) with ``T^T S_w T = I`` and ``T^T S_b T = diag(lambda)``, lambda descending."""
+    """``T`` (D, D), ``lambda`` (D,) descending, with ``T^T S_w T = I`` and ``T^T S_b T = diag(lambda)``."""
     lam, T = scipy.linalg.eigh(Sb, Sw)
     order = np.argsort(lam)[::-1]
     return T[:, order], np.maximum(lam[order], LAMBDA_FLOOR)

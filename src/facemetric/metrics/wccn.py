@@ -6,7 +6,7 @@ import numpy as np
 
 from facemetric.metrics.base import (
     PairMetric,
-    check_param,
+    check_float,
     drop_small_identities,
     encode_labels,
     l2_normalize,
@@ -17,7 +17,7 @@ from facemetric.metrics.base import (
 
 
 def fit_wccn(Z: np.ndarray, y: np.ndarray, shrinkage: float, balanced: bool = False) -> np.ndarray:
-    """``B`` (D, D) with ``B B^T = S_w^{-1}`` (lower Cholesky factor of the inverse within-class covariance)."""
+    """``B`` (D, D) with ``B B^T = S_w^{-1}``: the Cholesky factor of the inverse within-class covariance."""
     names, codes = encode_labels(y)
     d = Z.shape[1]
     Sw = within_class_covariance(Z, codes, names.size, balanced)
@@ -56,13 +56,13 @@ class WCCN(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_param(self, "shrinkage", self.shrinkage,
-                    isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1, "a float in [0, 1]")
+        check_float(self, "shrinkage", 0, 1)
         Z = l2_normalize(X) if self.normalize else X
         mean = Z.mean(axis=0, dtype=np.float64) if self.center else np.zeros(Z.shape[1])
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         self.mean_ = mean.astype(np.float32)
-        self.components_ = fit_wccn(Z, y, float(self.shrinkage), bool(self.balanced)).T.astype(np.float32)  # B^T
+        B = fit_wccn(Z, y, float(self.shrinkage), bool(self.balanced))
+        self.components_ = B.T.astype(np.float32)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         Z = l2_normalize(X) if self.normalize else X

@@ -15,9 +15,13 @@ from typing import Any
 import numpy as np
 
 from facemetric.errors import ConfigError, InputError, require
-from facemetric.metrics.base import PairMetric, l2_normalize, rowwise_dot
+from facemetric.metrics.base import PairMetric, check_param, l2_normalize, rowwise_dot
 from facemetric.metrics.neural.losses import check_loss_name, check_miner_name, is_proxy_loss
 from facemetric.metrics.sampling import sample_pairs, split_identities
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
 
 ARRAY_NAMES = ("mean_", "weight_", "bias_", "hidden_weight_", "hidden_bias_", "out_weight_", "out_bias_")
 
@@ -64,40 +68,34 @@ class NeuralHead(PairMetric):
     def _check_params(self) -> None:
         check_loss_name(self.loss)
         check_miner_name(self.miner)
-        if is_proxy_loss(self.loss) and self.miner not in ("auto", "none"):
-            raise ConfigError(f"The 'miner' parameter must be 'auto' or 'none' with the proxy loss {self.loss!r}. "
-                              f"Got {self.miner!r} instead.")
+        check_param(self, "miner", self.miner, not is_proxy_loss(self.loss) or self.miner in ("auto", "none"),
+                    f"'auto' or 'none' with the proxy loss {self.loss!r}")
         for name, low in (("hidden_dim", 0), ("max_epochs", 1), ("patience", 1), ("n_val_pairs", 10),
                           ("batch_identities", 2), ("images_per_identity", 2)):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < low:
-                raise ConfigError(f"The '{name}' parameter of {type(self).__name__} must be an integer >= {low}. "
-                                  f"Got {value!r} instead.")
-        if self.out_dim is not None and (not isinstance(self.out_dim, (int, np.integer)) or self.out_dim < 1):
-            raise ConfigError(f"The 'out_dim' parameter must be a positive integer or None. Got {self.out_dim!r} instead.")
-        if not (self.lr > 0 and self.weight_decay >= 0 and 0 <= self.dropout < 1):
-            raise ConfigError("The 'lr' parameter must be > 0, 'weight_decay' >= 0 and 'dropout' in [0, 1). "
-                              f"Got lr={self.lr!r}, weight_decay={self.weight_decay!r}, dropout={self.dropout!r} instead.")
-        if self.n_threads is not None and (not isinstance(self.n_threads, (int, np.integer)) or self.n_threads < 1):
-            raise ConfigError(f"The 'n_threads' parameter must be a positive integer or None. Got {self.n_threads!r} instead.")
+            check_param(self, name, value, _is_int(value) and value >= low, f"an integer >= {low}")
+        for name in ("out_dim", "n_threads"):
+            value = getattr(self, name)
+            check_param(self, name, value, value is None or (_is_int(value) and value >= 1),
+                        "a positive integer or None")
+        check_param(self, "lr", self.lr, self.lr > 0, "> 0")
+        check_param(self, "weight_decay", self.weight_decay, self.weight_decay >= 0, ">= 0")
+        check_param(self, "dropout", self.dropout, 0 <= self.dropout < 1, "in [0, 1)")
 
     def _resolve_device(self, torch: Any) -> str:
         device = str(self.device)
         if device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
-        if device == "cpu":
-            return device
-        if device.startswith("cuda"):
-            if not torch.cuda.is_available():
-                raise ConfigError(f"The 'device' parameter is {device!r} but torch sees no CUDA device; use 'cpu' or 'auto'")
-            return device
-        raise ConfigError(f"The 'device' parameter must be 'auto', 'cpu' or 'cuda[:i]'. Got {device!r} instead.")
+        check_param(self, "device", device, device == "cpu" or device.startswith("cuda"), "'auto', 'cpu' or 'cuda[:i]'")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ConfigError(f"The 'device' parameter is {device!r} but torch sees no CUDA device; use 'cpu' or 'auto'")
+        return device
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         self._check_params()
         y = np.asarray(y).astype(str)
         if np.unique(y).size < 2:
-            raise InputError("training descriptors have a single identity; a neural head needs several identities")
+            raise InputError("training descriptors have a single identity; a neural head needs several")
         torch = require("torch", "torch")
         require("pytorch_metric_learning", "torch")
         from facemetric.cli.common import progress_enabled
@@ -106,8 +104,8 @@ class NeuralHead(PairMetric):
         train_rows, val_rows = split_identities(y, self.val_fraction, self.seed)
         _, counts = np.unique(y[train_rows], return_counts=True)
         if (counts >= 2).sum() < 2:
-            raise InputError("fewer than 2 training identities with 2+ images are left after the validation split; "
-                             "give more identities or lower val_fraction")
+            raise InputError("fewer than 2 training identities with 2+ images are left after the validation "
+                             "split; give more identities or lower val_fraction")
         va, vb, vsame = sample_pairs(y[val_rows], self.n_val_pairs, self.seed + 1)
         device = self._resolve_device(torch)
         old_threads = torch.get_num_threads()
