@@ -113,6 +113,7 @@ def test_fit_takes_identities_from_folders(tmp_path, capsys):
     from facemetric.metrics.persist import load_model
 
     ma, mb = load_model(tmp_path / "model_a"), load_model(tmp_path / "model_b")
+    assert list(ma.training_identities_) == list(mb.training_identities_) == sorted(set(labelled.labels))
     X = labelled.X[:10]
     np.testing.assert_allclose(ma.pair_score(X, X[::-1]), mb.pair_score(X, X[::-1]), rtol=1e-6)
 

@@ -10,6 +10,7 @@ from facemetric.metrics.base import (
     check_float,
     drop_small_identities,
     l2_normalize,
+    project,
     rowwise_dot,
 )
 from facemetric.metrics.lda import fit_lda
@@ -51,9 +52,11 @@ class LDAWCCN(PairMetric):
         mean, W, _ = fit_lda(Z, y, self.n_components, float(self.shrinkage), whiten=False)
         self.mean_ = mean.astype(np.float32)
         self.lda_components_ = W.T.astype(np.float32)  # (k, d)
-        U = l2_normalize((Z - self.mean_) @ self.lda_components_.T)
+        U = project(Z, mean, W)  # by chunks: no N x D temporaries beyond U itself
+        U /= np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-12)
         self.lda_mean_ = U.mean(axis=0, dtype=np.float64).astype(np.float32)
-        self.wccn_components_ = fit_wccn(U - self.lda_mean_, y, float(self.shrinkage)).T.astype(np.float32)
+        U -= self.lda_mean_
+        self.wccn_components_ = fit_wccn(U, y, float(self.shrinkage)).T.astype(np.float32)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         Z = l2_normalize(X) if self.normalize else X

@@ -33,10 +33,15 @@ def resolve_flip(flip: str, descriptors: DescriptorSet) -> str:
 
 
 def fit_metric(train: DescriptorSet, spec: MethodSpec, flip: str = "auto") -> PairMetric:
-    """Fuse the flips, take identities from labels or folders, fit ``spec`` on ``train``."""
+    """Fuse the flips, take identities from labels or folders, fit ``spec`` on ``train``.
+
+    The fitted metric records ``training_identities_`` (saved with the model).
+    """
     fused = with_identities(train.fused(resolve_flip(flip, train)), "training descriptors")
     metric = spec.factory()()
     metric.fit_descriptors(fused)
+    # saved with the model, so that `facemetric evaluate --model` can flag test identities seen in training
+    metric.training_identities_ = np.unique(fused.labels)
     return metric
 
 
