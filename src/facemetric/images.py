@@ -34,7 +34,7 @@ def read_image(path: str | Path) -> np.ndarray:
                 im = im.convert("RGB")
             mode = im.mode
             arr = np.asarray(im)
-    except (OSError, SyntaxError, ValueError) as exc:  # PIL raises these for unreadable data
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:  # unreadable data
         raise bad_file(path, f"cannot decode the image ({exc.__class__.__name__}: {exc})",
                        "the file is corrupt or not an image; re-copy or remove it") from exc
     return to_rgb(arr, source=path, mode=mode)

@@ -35,17 +35,25 @@ def data_fingerprint(*parts: Any) -> str:
 
 
 def method_code_version(name: str) -> str:
-    """facemetric's version and a hash of the source file of the method's class (stale caches are refused)."""
+    """facemetric's version and a hash of the source files of the method's class and its facemetric bases.
+
+    A change to the method's code (or to a base class it inherits from) refuses stale cached scores.
+    """
     import inspect
 
     import facemetric
     from facemetric.metrics import METHODS
 
-    try:
-        source = Path(inspect.getsourcefile(METHODS[name]) or "").read_bytes()
-    except (KeyError, OSError, TypeError):
-        source = b""
-    return facemetric.__version__ + ":" + hashlib.sha256(source).hexdigest()[:16]
+    h = hashlib.sha256()
+    cls = METHODS.get(name)
+    for klass in inspect.getmro(cls) if cls is not None else ():
+        if not klass.__module__.startswith("facemetric."):
+            continue
+        try:
+            h.update(Path(inspect.getsourcefile(klass) or "").read_bytes())
+        except (OSError, TypeError):
+            continue
+    return facemetric.__version__ + ":" + h.hexdigest()[:16]
 
 
 def scores_fingerprint(spec: MethodSpec, test: DescriptorSet, protocol: PairProtocol,
