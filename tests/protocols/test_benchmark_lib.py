@@ -110,3 +110,19 @@ def test_json_rows_are_plain():
 
     got = _clean({"a": np.float32(1.5), "b": [float("nan"), np.inf], "c": np.arange(2), 3: (np.bool_(True),)})
     assert got == {"a": 1.5, "b": [None, None], "c": [0, 1], "3": [True]}
+
+
+def test_cache_key_follows_the_code(synthetic, monkeypatch, tmp_path):
+    from facemetric import metrics
+    from facemetric.protocols.score_cache import method_code_version
+
+    class Child(Cosine):
+        pass
+
+    assert method_code_version("cosine") != method_code_version("l2")
+    monkeypatch.setitem(metrics.METHODS, "child", Child)
+    # only facemetric's own source files count: Child (defined here) inherits Cosine's key
+    assert method_code_version("child") == method_code_version("cosine")
+    ds, protocol = synthetic
+    run_benchmark([MethodSpec("child")], ds, protocol, n_bootstrap=0, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("child-*.npz"))) == 1

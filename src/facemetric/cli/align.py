@@ -24,7 +24,8 @@ def align(
     protocol_format: Optional[str] = typer.Option(None, "--format", help="Format of --protocol."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Align only the first N images."),
     face: str = typer.Option("largest", "--face", help="largest or central face when there are several."),
-    min_face: float = typer.Option(20.0, "--min-face", help="Smaller faces (pixels) are 'tiny face' failures."),
+    min_face: float = typer.Option(20.0, "--min-face",
+                                   help="Smaller faces (pixels) are 'tiny face' failures."),
     sheet_size: int = typer.Option(64, "--sheet-size", help="Crops shown on the contact sheet."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Switch the progress bar off."),
 ) -> None:

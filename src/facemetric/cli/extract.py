@@ -18,8 +18,8 @@ def default_cache(out: Path) -> Path:
     return out.with_name(out.stem + ".cache")
 
 
-def select_images(root: Path, list_file: Optional[Path], protocol: Optional[Path], protocol_format: Optional[str],
-                  label_depth: int):
+def select_images(root: Path, list_file: Optional[Path], protocol: Optional[Path],
+                  protocol_format: Optional[str], label_depth: int):
     """The images to process: a --list file, a --protocol's images, or every image under ``root``."""
     from facemetric.extract import folder_images, list_file_images, protocol_images
 

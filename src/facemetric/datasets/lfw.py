@@ -171,7 +171,8 @@ def check_lfw(dest: str | Path, variant: str | None = None) -> LfwInstall:
     n_images = sum(1 for person in people for f in person.iterdir() if f.suffix.lower() == ".jpg")
     if variant is None:
         variant = (_read_marker(dest) or {}).get("variant", "unknown")
-    return LfwInstall(root=dest, n_images=n_images, n_identities=len(people), n_pairs=n_pairs, variant=variant)
+    return LfwInstall(root=dest, n_images=n_images, n_identities=len(people), n_pairs=n_pairs,
+                      variant=variant)
 
 
 def pair_images(pairs_path: str | Path) -> tuple[set[str], int]:

@@ -11,5 +11,7 @@ from facemetric.extract.pipeline import (
 )
 from facemetric.extract.processor import ImageProcessor
 
-__all__ = ["ExtractionResult", "Failure", "ImageItem", "ImageProcessor", "PipelineSpec", "extract_descriptors",
-           "extract_to_file", "failure_report_path", "folder_images", "list_file_images", "protocol_images"]
+__all__ = [
+    "ExtractionResult", "Failure", "ImageItem", "ImageProcessor", "PipelineSpec", "extract_descriptors",
+    "extract_to_file", "failure_report_path", "folder_images", "list_file_images", "protocol_images",
+]

@@ -55,7 +55,8 @@ class ResultCache:
             self._db.execute(SCHEMA)
             self._db.commit()
         except sqlite3.DatabaseError as exc:
-            raise bad_file(path, f"is not a usable cache ({exc})", "delete it or choose another --cache") from exc
+            raise bad_file(path, f"is not a usable cache ({exc})",
+                           "delete it or choose another --cache") from exc
         return self
 
     def __exit__(self, *exc) -> None:

@@ -88,7 +88,8 @@ def list_file_images(root: str | Path, list_file: str | Path, label_depth: int =
     try:
         lines = list_file.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
-        raise bad_file(list_file, "is not UTF-8 text", "give a text file with one image path per line") from exc
+        raise bad_file(list_file, "is not UTF-8 text",
+                       "give a text file with one image path per line") from exc
     ids: list[str] = []
     seen: dict[str, int] = {}
     for lineno, line in enumerate(lines, 1):

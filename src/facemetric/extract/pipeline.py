@@ -33,7 +33,7 @@ from facemetric.extract.processor import (
     init_worker,
     process_in_worker,
 )
-from facemetric.extract.result import UNREADABLE, ImageResult, failed
+from facemetric.extract.result import UNREADABLE, ImageResult
 from facemetric.io.atomic import write_text_atomic
 from facemetric.types import DescriptorSet, Provenance
 
