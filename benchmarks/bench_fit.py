@@ -36,7 +36,8 @@ def make_data(n: int, ids: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np
     scale[:64] *= 3.0  # "pose" axes
     X = np.empty((n, dim), dtype=np.float32)
     for lo in range(0, n, 20_000):
-        block = centres[y[lo:lo + 20_000]] + rng.standard_normal((min(20_000, n - lo), dim), dtype=np.float32) * scale
+        noise = rng.standard_normal((min(20_000, n - lo), dim), dtype=np.float32) * scale
+        block = centres[y[lo:lo + 20_000]] + noise
         X[lo:lo + 20_000] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return X, y
 
@@ -73,11 +74,14 @@ def scoring_speed(n: int, ids: int, dim: int, n_pairs: int = 2_000_000) -> None:
     train = rng.permutation(n)[: n // 5]
     rates = {}
     for name in ("cosine", "wccn"):
-        metric = make_metric(name).fit(X[train], y[train])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            metric = make_metric(name).fit(X[train], y[train])
         t0 = time.perf_counter()
         metric.score_pairs(X, ia, ib)
         rates[name] = n_pairs / (time.perf_counter() - t0)
-        print(f"scoring {name:8s} {rates[name]:,.0f} pairs/s (score_pairs, {n_pairs:,} pairs over {n:,} descriptors)")
+        print(f"scoring {name:8s} {rates[name]:,.0f} pairs/s "
+              f"(score_pairs, {n_pairs:,} pairs over {n:,} descriptors)")
     print(f"wccn / cosine scoring speed ratio: {rates['wccn'] / rates['cosine']:.2f}")
 
 
@@ -104,7 +108,8 @@ def main() -> int:
             continue
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = rows[-1]
-        print(f"  {method:12s} fit {r['fit_s']:8.1f} s   peak extra memory {r['peak_extra_mib']:8.0f} MiB", flush=True)
+        print(f"  {method:12s} fit {r['fit_s']:8.1f} s   peak extra memory {r['peak_extra_mib']:8.0f} MiB",
+              flush=True)
     ref = next((r for r in rows if r["method"] == "sklearn-lda"), None)
     if ref:
         print(f"\n| method | fit (s) | x sklearn LDA time | peak extra memory (MiB) | x sklearn LDA memory |")

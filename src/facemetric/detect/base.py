@@ -18,11 +18,17 @@ CHOOSE_POLICIES = ("largest", "central")
 
 @dataclass(frozen=True)
 class Face:
-    """One detected face: ``box`` (4,) float32 x1, y1, x2, y2; ``score``; ``landmarks`` (5, 2) float32."""
+    """One detected face: ``box`` (4,) float32 x1, y1, x2, y2; ``score``; ``landmarks`` (5, 2) float32.
+
+    ``dlib_shape`` is optional: the full output of a dlib shape predictor, (68, 2) or (5, 2)
+    float32 in dlib's own point order, set only by the dlib detector. With it the dlib embedder
+    gets dlib's exact chip (``dlib.get_face_chip``) instead of a 5-point similarity alignment.
+    """
 
     box: np.ndarray
     score: float
     landmarks: np.ndarray
+    dlib_shape: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         box = np.asarray(self.box, dtype=np.float32).reshape(-1)
@@ -34,6 +40,11 @@ class Face:
         object.__setattr__(self, "box", box)
         object.__setattr__(self, "landmarks", lm)
         object.__setattr__(self, "score", float(self.score))
+        if self.dlib_shape is not None:
+            shape = np.asarray(self.dlib_shape, dtype=np.float32)
+            if shape.shape not in ((68, 2), (5, 2)):
+                raise InputError(f"a dlib shape must have shape (68, 2) or (5, 2); got {shape.shape}")
+            object.__setattr__(self, "dlib_shape", shape)
 
     @property
     def width(self) -> float:
@@ -59,7 +70,9 @@ class Face:
         """The same face in another frame: coordinates become ``(p - (dx, dy)) * scale``."""
         off = np.array([dx, dy], np.float32)
         box = (self.box.reshape(2, 2) - off) * scale
-        return Face(box=box.reshape(4), score=self.score, landmarks=(self.landmarks - off) * scale)
+        shape = None if self.dlib_shape is None else (self.dlib_shape - off) * scale
+        return Face(box=box.reshape(4), score=self.score, landmarks=(self.landmarks - off) * scale,
+                    dlib_shape=shape)
 
 
 @runtime_checkable

@@ -2,16 +2,87 @@
 
 from __future__ import annotations
 
+import re
+
 from facemetric.detect.base import Detector
 from facemetric.errors import ConfigError
 
-SPECS = ("scrfd:MODEL.onnx", "yunet:MODEL.onnx", "dlib", "landmarks:FILE")
+SPECS = ("scrfd:MODEL.onnx[@SIZE]", "yunet:MODEL.onnx[@SIZE]", "dlib[@UPSAMPLE]", "landmarks:FILE")
+_SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
+_LEVELS = re.compile(r"^\d+(?:,\d+)*$")
+
+
+def parse_size(text: str, what: str = "detector size") -> tuple[int, int]:
+    """``"320"`` -> (320, 320); ``"640x480"`` -> (640, 480) as (w, h); anything else is a ConfigError."""
+    m = _SIZE.match(str(text).strip().lower())
+    if not m or int(m.group(1)) < 32 or int(m.group(2) or m.group(1)) < 32:
+        raise ConfigError(f"the {what} must be N or WxH in pixels (at least 32), e.g. 320 or 640x480; "
+                          f"got {text!r} instead")
+    return int(m.group(1)), int(m.group(2) or m.group(1))
+
+
+def split_spec(spec: str) -> tuple[str, str, str | None]:
+    """``"scrfd:m.onnx@320"`` -> ("scrfd", "m.onnx", "320"); ``"dlib@0,1"`` -> ("dlib", "", "0,1").
+
+    The ``@`` suffix is a detector size (N or WxH) for scrfd/yunet and upsample levels for dlib;
+    an ``@`` followed by anything else is left in the path.
+    """
+    kind, _, arg = spec.strip().partition(":")
+    kind, at, suffix = kind.partition("@") if "@" in kind else (kind, "", "")
+    if at:
+        return kind.lower(), arg, suffix
+    head, at, tail = arg.rpartition("@")
+    if at and (_SIZE.match(tail.lower()) or _LEVELS.match(tail)):
+        return kind.lower(), head, tail
+    return kind.lower(), arg, None
+
+
+def compose_spec(spec: str, *, det_size: str | None = None, upsample: str | None = None) -> str:
+    """Fold command-line ``--det-size`` / ``--upsample`` into a detector spec and check its syntax
+    (without loading any model): ``("scrfd:m.onnx", det_size="320")`` -> ``"scrfd:m.onnx@320"``."""
+    from facemetric.detect.dlib_hog import parse_upsample
+
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"The detector spec must be one of {', '.join(SPECS)}; got {spec!r} instead")
+    kind, arg, suffix = split_spec(spec)
+    known = ("scrfd", "yunet", "dlib", "landmarks")
+    if kind not in known:
+        raise ConfigError(f"unknown detector {kind!r} in spec {spec!r}; use one of {', '.join(SPECS)}")
+    if det_size is not None:
+        if kind not in ("scrfd", "yunet"):
+            raise ConfigError(f"--det-size applies to scrfd and yunet detectors only; got --detector {spec!r}")
+        if suffix is not None:
+            raise ConfigError(f"give the detector size either in the spec ({spec!r}) or as --det-size, not both")
+        suffix = "x".join(map(str, parse_size(det_size, "--det-size")))
+    if upsample is not None:
+        if kind != "dlib":
+            raise ConfigError(f"--upsample applies to the dlib detector only; got --detector {spec!r}")
+        if suffix is not None:
+            raise ConfigError(f"give dlib's upsample either in the spec ({spec!r}) or as --upsample, not both")
+        suffix = upsample
+    if suffix is not None:
+        if kind in ("scrfd", "yunet"):
+            parse_size(suffix, f"size after '@' in detector spec {spec!r}")
+        elif kind == "dlib":
+            parse_upsample(suffix)
+        else:
+            raise ConfigError(f"the detector spec {spec!r} takes no '@' suffix (only scrfd, yunet and dlib do)")
+    if kind == "dlib" and arg:
+        raise ConfigError(f"The detector spec 'dlib' takes no argument; got {spec!r} instead")
+    if kind != "dlib" and not arg:
+        _need_path(spec, arg)
+    added = det_size is not None or upsample is not None
+    return f"{spec.strip()}@{suffix}" if added else spec.strip()
 
 
 def make_detector(spec: str, *, pad: float | None = None, threads: int | None = None,
                   score_threshold: float | None = None,
-                  input_size: tuple[int, int] | None = None) -> Detector:
+                  input_size: tuple[int, int] | None = None, upsample=None) -> Detector:
     """``"scrfd:PATH.onnx"``, ``"yunet:PATH.onnx"``, ``"dlib"`` or ``"landmarks:FILE"``.
+
+    Spec suffixes: ``scrfd:PATH.onnx@320`` (or ``@640x480``) sets ``input_size``;
+    ``dlib@1`` or ``dlib@0,1`` sets dlib's ``upsample`` levels (the next level is tried only when
+    the previous found no face). A suffix and the matching keyword must not both be given.
 
     ``pad`` is the black border added on every side before detecting, as a fraction of the
     longer image side (default 0.5 for scrfd and yunet, 0.25 for dlib, none for given
@@ -21,12 +92,24 @@ def make_detector(spec: str, *, pad: float | None = None, threads: int | None = 
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"The detector spec must be one of {', '.join(SPECS)}; got {spec!r} instead")
-    kind, _, arg = spec.strip().partition(":")
-    kind = kind.lower()
+    kind, arg, suffix = split_spec(spec)
+    if suffix is not None:
+        if kind in ("scrfd", "yunet"):
+            if input_size is not None:
+                raise ConfigError(f"give the detector size either in the spec ({spec!r}) or as --det-size, not both")
+            input_size = parse_size(suffix, f"size after '@' in detector spec {spec!r}")
+        elif kind == "dlib":
+            if upsample is not None:
+                raise ConfigError(f"give dlib's upsample either in the spec ({spec!r}) or as --upsample, not both")
+            upsample = suffix
+        else:
+            raise ConfigError(f"the detector spec {spec!r} takes no '@' suffix (only scrfd, yunet and dlib do)")
+    if upsample is not None and kind != "dlib":
+        raise ConfigError(f"upsample (--upsample) applies to the dlib detector only; got spec {spec!r}")
     kwargs = {} if score_threshold is None else {"score_threshold": score_threshold}
     if input_size is not None:
         if kind not in ("scrfd", "yunet"):
-            raise ConfigError(f"input_size applies to scrfd and yunet detectors only; got spec {spec!r}")
+            raise ConfigError(f"input_size (--det-size) applies to scrfd and yunet detectors only; got spec {spec!r}")
         kwargs["input_size"] = tuple(input_size)
     if kind == "scrfd":
         from facemetric.detect.scrfd import ScrfdDetector
@@ -41,7 +124,7 @@ def make_detector(spec: str, *, pad: float | None = None, threads: int | None = 
 
         if arg:
             raise ConfigError(f"The detector spec 'dlib' takes no argument; got {spec!r} instead")
-        detector, default_pad = DlibHogDetector(), 0.25
+        detector, default_pad = DlibHogDetector(**({} if upsample is None else {"upsample": upsample})), 0.25
     elif kind == "landmarks":
         from facemetric.detect.landmarks_file import LandmarksFileDetector
 

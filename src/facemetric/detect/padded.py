@@ -28,6 +28,7 @@ class PaddedDetector:
         self.fraction = float(fraction)
         self.name = f"{detector.name}+pad{self.fraction:g}" if self.fraction else detector.name
         self.model_hash = getattr(detector, "model_hash", "")
+        self.gives_dlib_shape = getattr(detector, "gives_dlib_shape", False)
 
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         padded, dx, dy = pad_image(check_image(image_rgb), self.fraction)

@@ -64,7 +64,6 @@ def align_images(
 
 def _aligned(it: ImageItem, chooser: Any, tpl: Any, failures: list[Failure]) -> np.ndarray | None:
     """The aligned crop of one image, or None after appending its failure."""
-    from facemetric.align import align_face
     from facemetric.images import read_image
 
     try:
@@ -77,7 +76,7 @@ def _aligned(it: ImageItem, chooser: Any, tpl: Any, failures: list[Failure]) -> 
         if face is None:
             failures.append(Failure(it.id, *why))
             return None
-        return align_face(image, face.landmarks, template=tpl).crop
+        return chooser.align(image, face).crop
     except Exception as exc:  # noqa: BLE001 - one image never stops the run
         failures.append(Failure(it.id, ERROR, f"{exc.__class__.__name__}: {exc}"))
         return None

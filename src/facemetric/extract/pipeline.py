@@ -89,9 +89,11 @@ class PipelineSpec:
 
 
 def _spec_with_hashes(spec: str) -> str:
-    kind, _, arg = spec.partition(":")
+    from facemetric.detect.factory import split_spec
+
+    kind, arg, suffix = split_spec(spec)
     if arg and Path(arg).is_file():
-        return f"{kind}:sha256={file_hash(Path(arg))}"
+        return f"{kind}:sha256={file_hash(Path(arg))}" + ("" if suffix is None else f"@{suffix}")
     return spec
 
 
@@ -196,7 +198,7 @@ def _assemble(items, keys, results, pre_failures, spec, described, n_cached, n_p
     descriptors = None
     if rows:
         provenance = Provenance(
-            backbone=described["embedder"], alignment=described["template"],
+            backbone=described["embedder"], alignment=described.get("alignment", described["template"]),
             color_order=described["color_order"], normalization="none", flip_fusion="none",
             detector=spec.detector if isinstance(spec.detector, str) else described["detector"],
             extra={"model_hash": described["model_hash"], "detector_name": described["detector"],

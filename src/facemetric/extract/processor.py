@@ -23,16 +23,21 @@ class ImageProcessor:
     ``template`` defaults to the embedder's; ``flip`` also embeds the mirrored crop;
     faces whose box is narrower or shorter than ``min_face`` pixels are "tiny face" failures;
     ``policy`` picks one face per image ("largest" or "central", see ``choose_face``).
+    With the ``dlib150`` template and a detector that gives dlib shapes (``gives_dlib_shape``),
+    faces are cut with dlib's own chip (:func:`facemetric.align.dlib_chip.dlib_chip`), which is
+    what dlib's ResNet was trained on; ``dlib_chip=False`` forces the 5-point similarity warp.
     """
 
     def __init__(self, detector: Any, embedder: Any, *, template: str | None = None, flip: bool = False,
-                 min_face: float = 20.0, policy: str = "largest"):
+                 min_face: float = 20.0, policy: str = "largest", dlib_chip: bool = True):
         self.detector = detector
         self.embedder = embedder
         self.template = template or embedder.template
         self.flip = flip
         self.min_face = min_face
         self.policy = policy
+        self.dlib_chip = bool(dlib_chip and self.template == "dlib150"
+                              and getattr(detector, "gives_dlib_shape", False))
 
     def describe(self) -> dict[str, Any]:
         """What the models are, for the cache key and the provenance."""
@@ -40,6 +45,7 @@ class ImageProcessor:
         return {
             "detector": getattr(self.detector, "name", type(self.detector).__name__),
             "embedder": e.name, "model_hash": e.model_hash, "dim": int(e.dim), "template": self.template,
+            "alignment": "dlib-chip150" if self.dlib_chip else self.template,
             "color_order": e.color_order, "input_size": list(e.input_size),
         }
 
@@ -55,9 +61,18 @@ class ImageProcessor:
             return None, (TINY_FACE, f"face box is {side:.0f} px, below the {self.min_face:g} px minimum")
         return face, None
 
+    def align(self, image: np.ndarray, face: Any):
+        """The :class:`AlignedFace` of ``face``: dlib's chip when enabled and available, else the template warp."""
+        if self.dlib_chip and face.dlib_shape is not None:
+            from facemetric.align.dlib_chip import dlib_chip
+
+            return dlib_chip(image, face.dlib_shape)
+        from facemetric.align import align_face
+
+        return align_face(image, face.landmarks, template=self.template)
+
     def process(self, tasks: Sequence[Task]) -> list[ImageResult]:
         """One result per task, in order."""
-        from facemetric.align import align_face
         from facemetric.images import read_image
 
         results: list[ImageResult | None] = [None] * len(tasks)
@@ -73,7 +88,7 @@ class ImageProcessor:
                 if face is None:
                     results[i] = failed(key, *why)
                     continue
-                crop = align_face(image, face.landmarks, template=self.template).crop
+                crop = self.align(image, face).crop
             except Exception as exc:  # noqa: BLE001 - a backend failing on one image stops nothing
                 results[i] = failed(key, ERROR, f"{exc.__class__.__name__}: {exc}")
                 continue
