@@ -3,8 +3,10 @@
 Accuracy: the images used by View 2 pairs.txt (7,701 of LFW's 13,233, to save time) go through
 ``facemetric.extract`` with each configuration; descriptors (plus the flipped crop's when
 flip is on, summed) are scored with cosine and evaluated with the official 10 folds.
-Images where the detector finds no usable face fall back to the given MTCNN landmarks with
-the same embedder (counted in the table); the strict figure without fallback is printed too.
+For scrfd, images where the detector finds no usable face fall back to the given MTCNN landmarks
+with the same embedder (counted in the table); the strict figure without fallback is printed too.
+The dlib configurations use no fallback (dlib HOG at upsample 0, then 1 where 0 finds nothing,
+and dlib's own get_face_chip); "dlibflip" is the same with flip fusion.
 
 Speed (on ``--speed-images`` images, measured in the same run): pipeline throughput (faces/s,
 worker processes, cache on) against calling the bare models in one loop on the same images
@@ -62,6 +64,10 @@ def configs(models: Path, lfw: Path, scrfd_size: int) -> dict[str, dict]:
             detector=functools.partial(dlib_detector, "0,1"),
             detector_label="dlib HOG (upsample 0, then 1 if no face; pad 0.25), dlib's get_face_chip from 68 points",
             embedder="dlib", flip=False, fallback=False),
+        "dlibflip+dlib": dict(
+            detector=functools.partial(dlib_detector, "0,1"),
+            detector_label="as dlib+dlib, with flip fusion (chip + mirrored chip descriptors summed)",
+            embedder="dlib", flip=True, fallback=False),
     }
 
 

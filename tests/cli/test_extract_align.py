@@ -86,11 +86,14 @@ def test_extract_dlib_on_real_lfw_images(lfw_dir, image_list, tmp_path, capsys):
     out = tmp_path / "dlib.npz"
     lst = tmp_path / "three.txt"
     lst.write_text("\n".join(IMAGES[1:4]) + "\n")
-    args = ["extract", str(lfw_dir / "images"), "--list", str(lst), "--detector", "dlib", "--embedder", "dlib",
-            "--out", str(out), "--workers", "1", "--no-progress"]
+    args = ["extract", str(lfw_dir / "images"), "--list", str(lst), "--detector", "dlib", "--upsample", "0,1",
+            "--embedder", "dlib", "--face", "central", "--out", str(out), "--workers", "1", "--no-progress"]
     assert main(args) == 0, capsys.readouterr().err
     ds = load_descriptors(out)
-    assert ds.dim == 128 and ds.provenance.alignment == "dlib150"
+    # dlib + dlib uses dlib's own chip (get_face_chip from the 68 points), not the 5-point template
+    assert ds.dim == 128 and ds.provenance.alignment == "dlib-chip150"
+    assert ds.provenance.detector == "dlib@0,1" and ds.provenance.extra["detector_name"].startswith("dlib-hog@up0,1")
+    assert ds.provenance.extra["face_policy"] == "central"
     # dlib's own rule: same person when the Euclidean distance is below 0.6
     assert np.linalg.norm(ds.X[0] - ds.X[1]) < 0.6 < np.linalg.norm(ds.X[1] - ds.X[2])
 
@@ -146,7 +149,14 @@ def tiny_tree(tmp_path) -> Path:
         (["--detector", "retina:x.onnx", "--embedder", "dlib"], "unknown detector 'retina'"),
         (["--detector", "dlib", "--embedder", "torch:x.pt"], "unknown embedder 'torch'"),
         (["--detector", "scrfd", "--embedder", "dlib"], "needs a file after ':'"),
-        (["--detector", "dlib", "--embedder", "dlib", "--face", "biggest"], "face choice policy"),
+        (["--detector", "dlib", "--embedder", "dlib", "--face", "biggest"], "--face must be one of largest, central"),
+        (["--detector", "dlib", "--embedder", "dlib", "--det-size", "320"], "--det-size applies to scrfd and yunet"),
+        (["--detector", "scrfd:m.onnx", "--embedder", "dlib", "--det-size", "3x"], "--det-size must be N or WxH"),
+        (["--detector", "scrfd:m.onnx@320", "--embedder", "dlib", "--det-size", "320"], "either in the spec"),
+        (["--detector", "scrfd:m.onnx", "--embedder", "dlib", "--upsample", "1"], "dlib detector only"),
+        (["--detector", "dlib", "--embedder", "dlib", "--upsample", "two"], "'upsample' parameter of dlib"),
+        (["--detector", "dlib@1,0", "--embedder", "dlib"], "'upsample' parameter of dlib"),
+        (["--detector", "landmarks:f.txt@320", "--embedder", "dlib"], "takes no '@' suffix"),
         (["--detector", "dlib", "--embedder", "dlib", "--workers", "0"], "--workers must be >= 1"),
         (["--detector", "dlib", "--embedder", "dlib", "--list", "l.txt", "--protocol", "p.txt"],
          "either --list or --protocol"),
@@ -171,6 +181,27 @@ def test_extract_bad_roots_and_all_failures(tiny_tree, tmp_path, capsys):
     assert "all 1 image(s) failed (no face)" in _one_error_line(capsys)
     assert main(["extract", str(tiny_tree), "--out", str(tmp_path / "o.csv"), *base]) == 1
     assert "must end in .npz or .parquet" in _one_error_line(capsys)
+
+
+def test_extract_and_align_with_detector_size(lfw_dir, models_dir, tmp_path, capsys):
+    lst = tmp_path / "two.txt"
+    lst.write_text("\n".join(IMAGES[:2]) + "\n")
+    model = models_dir / "scrfd_2.5g_bnkps.onnx"
+    out = tmp_path / "s.npz"
+    args = ["extract", str(lfw_dir / "images"), "--list", str(lst), "--detector", f"scrfd:{model}", "--det-size",
+            "320", "--embedder", f"onnx:{models_dir / 'mobilefacenet_arcface_112.onnx'}", "--out", str(out),
+            "--workers", "1", "--no-progress"]
+    assert main(args) == 0, capsys.readouterr().err
+    ds = load_descriptors(out)
+    assert len(ds) == 2 and ds.provenance.detector == f"scrfd:{model}@320x320"
+    assert "@320x320" in ds.provenance.extra["detector_name"]
+    # the same through the spec suffix, for align
+    args = ["align", str(lfw_dir / "images"), "--list", str(lst), "--detector", f"scrfd:{model}@320",
+            "--face", "central", "--out", str(tmp_path / "al"), "--no-progress"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert "2 aligned arcface112 crops" in capsys.readouterr().out
+    assert main([*args[:-1], "--det-size", "320", "--no-progress"]) == 1
+    assert "either in the spec" in _one_error_line(capsys)
 
 
 def test_align_bad_template_and_no_faces(tiny_tree, tmp_path, capsys):

@@ -22,7 +22,8 @@ CHIP_NAME = "dlib-chip150"
 def _full_object_detection(dlib, shape: np.ndarray):
     pts = np.asarray(shape, dtype=np.float64)
     if pts.shape not in ((68, 2), (5, 2)):
-        raise InputError(f"dlib_chip needs the (68, 2) or (5, 2) points of a dlib shape predictor; got {pts.shape}")
+        raise InputError(f"dlib_chip needs the (68, 2) or (5, 2) points of a dlib shape predictor; got "
+                         f"{pts.shape}")
     ints = np.rint(pts).astype(int)
     x0, y0 = ints.min(axis=0)
     x1, y1 = ints.max(axis=0)

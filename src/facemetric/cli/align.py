@@ -9,12 +9,14 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import progress_bar, progress_enabled
+from facemetric.cli.extract import DET_SIZE_HELP, DETECTOR_HELP, FACE_HELP, UPSAMPLE_HELP
 
 
 def align(
     images_root: Path = typer.Argument(..., help="Folder of images, e.g. <root>/<identity>/<image>.jpg."),
-    detector: str = typer.Option(..., "--detector", help="scrfd:MODEL.onnx | yunet:MODEL.onnx | dlib | "
-                                 "landmarks:FILE."),
+    detector: str = typer.Option(..., "--detector", help=DETECTOR_HELP),
+    det_size: Optional[str] = typer.Option(None, "--det-size", help=DET_SIZE_HELP),
+    upsample: Optional[str] = typer.Option(None, "--upsample", help=UPSAMPLE_HELP),
     out: Path = typer.Option(..., "--out", help="Folder for the crops (<out>/<id>.png), contact_sheet.png "
                              "and failures.csv."),
     template: str = typer.Option("arcface112", "--template", help="arcface112 | sphereface112x96 | dlib150."),
@@ -23,7 +25,7 @@ def align(
     protocol: Optional[Path] = typer.Option(None, "--protocol", help="Only the images of this protocol."),
     protocol_format: Optional[str] = typer.Option(None, "--format", help="Format of --protocol."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Align only the first N images."),
-    face: str = typer.Option("largest", "--face", help="largest or central face when there are several."),
+    face: str = typer.Option("largest", "--face", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face",
                                    help="Smaller faces (pixels) are 'tiny face' failures."),
     sheet_size: int = typer.Option(64, "--sheet-size", help="Crops shown on the contact sheet."),
@@ -32,13 +34,14 @@ def align(
     """Detect and align faces to a template; write the crops and a contact sheet with the
     template's 5 points drawn in red (eyes, nose and mouth corners should sit under them)."""
     from facemetric.align import get_template
-    from facemetric.cli.extract import select_images
+    from facemetric.cli.extract import detector_spec, select_images
     from facemetric.detect import make_detector
     from facemetric.errors import ConfigError
     from facemetric.extract.crops import align_images
     from facemetric.extract.pipeline import write_failure_report
 
     get_template(template)
+    detector = detector_spec(detector, det_size, upsample, face)
     items = select_images(images_root, list_file, protocol, protocol_format, 0)
     if limit is not None:
         if limit < 1:

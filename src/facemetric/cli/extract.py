@@ -32,10 +32,33 @@ def select_images(root: Path, list_file: Optional[Path], protocol: Optional[Path
     return folder_images(root, label_depth)
 
 
+DETECTOR_HELP = ("scrfd:MODEL.onnx | yunet:MODEL.onnx | dlib | landmarks:FILE (5 points per image, paths "
+                 "relative to IMAGES_ROOT). Optional suffix: scrfd/yunet @SIZE, N or WxH canvas "
+                 "(default 640), e.g. scrfd:m.onnx@320; dlib @UPSAMPLE, e.g. dlib@1 or dlib@0,1.")
+DET_SIZE_HELP = ("scrfd/yunet input canvas, N or WxH pixels (multiple of 32 for scrfd); "
+                 "same as @SIZE in --detector.")
+UPSAMPLE_HELP = ("dlib only: times the image is doubled before HOG detection (default 1), or increasing "
+                 "levels such as 0,1 (1 is tried only where 0 finds no face); same as @UPSAMPLE in "
+                 "--detector.")
+FACE_HELP = ("Face to keep when a photo has several: largest (largest box) or central (box centre nearest "
+             "the image centre; better for LFW-style crops centred on the subject).")
+
+
+def detector_spec(detector: str, det_size: Optional[str], upsample: Optional[str], face: str) -> str:
+    """Check the detector options before any work starts; the spec with --det-size/--upsample folded in."""
+    from facemetric.detect import CHOOSE_POLICIES
+    from facemetric.detect.factory import compose_spec
+
+    if face not in CHOOSE_POLICIES:
+        raise ConfigError(f"--face must be one of {', '.join(CHOOSE_POLICIES)}; got {face!r}")
+    return compose_spec(detector, det_size=det_size, upsample=upsample)
+
+
 def extract(
     images_root: Path = typer.Argument(..., help="Folder of images, e.g. <root>/<identity>/<image>.jpg."),
-    detector: str = typer.Option(..., "--detector", help="scrfd:MODEL.onnx | yunet:MODEL.onnx | dlib | "
-                                 "landmarks:FILE (5 points per image, paths relative to IMAGES_ROOT)."),
+    detector: str = typer.Option(..., "--detector", help=DETECTOR_HELP),
+    det_size: Optional[str] = typer.Option(None, "--det-size", help=DET_SIZE_HELP),
+    upsample: Optional[str] = typer.Option(None, "--upsample", help=UPSAMPLE_HELP),
     embedder: str = typer.Option(..., "--embedder", help="onnx:MODEL.onnx | dlib."),
     out: Path = typer.Option(..., "--out", help="Descriptor file to write (.npz or .parquet)."),
     flip: bool = typer.Option(False, "--flip", help="Also store descriptors of the mirrored crops (X_flip)."),
@@ -50,8 +73,7 @@ def extract(
     cache: Optional[Path] = typer.Option(None, "--cache", help="Cache folder for resuming (default: "
                                          "<out stem>.cache next to --out)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
-    face: str = typer.Option("largest", "--face", help="Face to keep when a photo has several: largest or "
-                             "central (better for LFW-style crops centred on the subject)."),
+    face: str = typer.Option("largest", "--face", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face", help="Faces whose box is smaller (pixels) are "
                                    "reported as 'tiny face'."),
     label_depth: int = typer.Option(0, "--label-depth", help="Which folder of an image path is the "
@@ -67,6 +89,7 @@ def extract(
     from facemetric.extract import PipelineSpec, extract_to_file
     from facemetric.extract.pipeline import default_workers
 
+    detector = detector_spec(detector, det_size, upsample, face)
     n_workers = default_workers() if workers is None else workers
     if n_workers < 1:
         raise ConfigError(f"--workers must be >= 1; got {n_workers}")

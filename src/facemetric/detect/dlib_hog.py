@@ -35,7 +35,7 @@ def shape_to_array(shape) -> np.ndarray:
 
 
 def parse_upsample(value) -> tuple[int, ...]:
-    """``2``, ``"0"``, ``"0,1"`` or ``(0, 1)`` -> the upsample levels tried in order, each >= 0, increasing."""
+    """``2``, ``"0"``, ``"0,1"`` or ``(0, 1)`` -> the upsample levels tried in order (0..4, increasing)."""
     if isinstance(value, str):
         parts = [p.strip() for p in value.split(",")]
         try:
@@ -50,8 +50,8 @@ def parse_upsample(value) -> tuple[int, ...]:
         except (TypeError, ValueError):
             levels = ()
     if not levels or any(v < 0 or v > 4 for v in levels) or list(levels) != sorted(set(levels)):
-        raise ConfigError(f"The 'upsample' parameter of dlib must be an integer 0..4 or increasing levels such as "
-                          f"'0,1' (tried in order until a face is found); got {value!r} instead")
+        raise ConfigError(f"The 'upsample' parameter of dlib must be an integer 0..4 or increasing levels "
+                          f"such as '0,1' (tried in order until a face is found); got {value!r} instead")
     return levels
 
 
@@ -105,7 +105,8 @@ class DlibHogDetector:
         for rect, score in zip(rects, scores):
             pts = shape_to_array(self.predictor_(image, rect))
             box = np.array([rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1], np.float32)
-            found.append((Face(box=box, score=float(score), landmarks=landmarks68_to_5(pts), dlib_shape=pts), pts))
+            face = Face(box=box, score=float(score), landmarks=landmarks68_to_5(pts), dlib_shape=pts)
+            found.append((face, pts))
         return found
 
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:

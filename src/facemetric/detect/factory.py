@@ -50,15 +50,18 @@ def compose_spec(spec: str, *, det_size: str | None = None, upsample: str | None
         raise ConfigError(f"unknown detector {kind!r} in spec {spec!r}; use one of {', '.join(SPECS)}")
     if det_size is not None:
         if kind not in ("scrfd", "yunet"):
-            raise ConfigError(f"--det-size applies to scrfd and yunet detectors only; got --detector {spec!r}")
+            raise ConfigError(f"--det-size applies to scrfd and yunet detectors only; got --detector "
+                              f"{spec!r}")
         if suffix is not None:
-            raise ConfigError(f"give the detector size either in the spec ({spec!r}) or as --det-size, not both")
+            raise ConfigError(f"give the detector size either in the spec ({spec!r}) or as --det-size, not "
+                              f"both")
         suffix = "x".join(map(str, parse_size(det_size, "--det-size")))
     if upsample is not None:
         if kind != "dlib":
             raise ConfigError(f"--upsample applies to the dlib detector only; got --detector {spec!r}")
         if suffix is not None:
-            raise ConfigError(f"give dlib's upsample either in the spec ({spec!r}) or as --upsample, not both")
+            raise ConfigError(f"give dlib's upsample either in the spec ({spec!r}) or as --upsample, not "
+                              f"both")
         suffix = upsample
     if suffix is not None:
         if kind in ("scrfd", "yunet"):
@@ -66,7 +69,8 @@ def compose_spec(spec: str, *, det_size: str | None = None, upsample: str | None
         elif kind == "dlib":
             parse_upsample(suffix)
         else:
-            raise ConfigError(f"the detector spec {spec!r} takes no '@' suffix (only scrfd, yunet and dlib do)")
+            raise ConfigError(f"the detector spec {spec!r} takes no '@' suffix (only scrfd, yunet and dlib "
+                              f"do)")
     if kind == "dlib" and arg:
         raise ConfigError(f"The detector spec 'dlib' takes no argument; got {spec!r} instead")
     if kind != "dlib" and not arg:
@@ -96,20 +100,24 @@ def make_detector(spec: str, *, pad: float | None = None, threads: int | None = 
     if suffix is not None:
         if kind in ("scrfd", "yunet"):
             if input_size is not None:
-                raise ConfigError(f"give the detector size either in the spec ({spec!r}) or as --det-size, not both")
+                raise ConfigError(f"give the detector size either in the spec ({spec!r}) or as --det-size, "
+                                  f"not both")
             input_size = parse_size(suffix, f"size after '@' in detector spec {spec!r}")
         elif kind == "dlib":
             if upsample is not None:
-                raise ConfigError(f"give dlib's upsample either in the spec ({spec!r}) or as --upsample, not both")
+                raise ConfigError(f"give dlib's upsample either in the spec ({spec!r}) or as --upsample, "
+                                  f"not both")
             upsample = suffix
         else:
-            raise ConfigError(f"the detector spec {spec!r} takes no '@' suffix (only scrfd, yunet and dlib do)")
+            raise ConfigError(f"the detector spec {spec!r} takes no '@' suffix (only scrfd, yunet and dlib "
+                              f"do)")
     if upsample is not None and kind != "dlib":
         raise ConfigError(f"upsample (--upsample) applies to the dlib detector only; got spec {spec!r}")
     kwargs = {} if score_threshold is None else {"score_threshold": score_threshold}
     if input_size is not None:
         if kind not in ("scrfd", "yunet"):
-            raise ConfigError(f"input_size (--det-size) applies to scrfd and yunet detectors only; got spec {spec!r}")
+            raise ConfigError(f"input_size applies to scrfd and yunet detectors only (--det-size); got spec "
+                              f"{spec!r}")
         kwargs["input_size"] = tuple(input_size)
     if kind == "scrfd":
         from facemetric.detect.scrfd import ScrfdDetector

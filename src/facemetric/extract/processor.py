@@ -62,7 +62,8 @@ class ImageProcessor:
         return face, None
 
     def align(self, image: np.ndarray, face: Any):
-        """The :class:`AlignedFace` of ``face``: dlib's chip when enabled and available, else the template warp."""
+        """The :class:`AlignedFace` of ``face``: dlib's chip when enabled and available, else the
+        template warp."""
         if self.dlib_chip and face.dlib_shape is not None:
             from facemetric.align.dlib_chip import dlib_chip
 
