@@ -207,6 +207,7 @@ def test_benchmark_kfold(files, capsys):
     assert by["wccn"]["one_minus_auc_change_pct"] < -25
     assert by["wccn"]["mode"] == "kfold" and len(by["wccn"]["fold_auc"]) == 3
     assert (tmp / "bench" / "roc.png").stat().st_size > 1000
+    assert (tmp / "bench" / "roc_det.png").read_bytes()[:4] == b"\x89PNG"
     assert "wccn" in out and "1-AUC vs cosine" in out
 
 

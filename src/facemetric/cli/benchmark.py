@@ -28,7 +28,7 @@ def benchmark(
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
     top: int = typer.Option(3, "--top", help="How many of the best methods the ROC plot shows."),
     fresh: bool = typer.Option(False, "--fresh", help="Ignore cached scores in OUT/scores and recompute."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write roc.png."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write roc.png and roc_det.png."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (also FACEMETRIC_NO_PROGRESS=1)."),
 ) -> None:
     """Score PROTOCOL with a grid of methods; print the hackathon-style table and write OUT/benchmark.json.

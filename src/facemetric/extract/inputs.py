@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from facemetric.errors import ConfigError, InputError, bad_file
+from facemetric.identity import identity_from_id
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 
@@ -28,9 +29,9 @@ class ImageItem:
 
 
 def label_of(image_id: str, depth: int = 0) -> str:
-    """The identity of ``image_id``: its folder at ``depth`` (0 = first); "" when it has none."""
-    folders = image_id.split("/")[:-1]
-    return folders[depth] if depth < len(folders) else ""
+    """The identity of ``image_id``: its folder at ``depth`` (0 = first), or for a file with no folder
+    its name less a trailing number (CPLFW's ``Name_3.jpg``); "" when neither applies."""
+    return identity_from_id(image_id, depth)
 
 
 def _check_root(root: Path) -> Path:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from facemetric.errors import InputError, bad_file
+from facemetric.identity import identity_from_id
 from facemetric.io.atomic import atomic_path, write_text_atomic
 from facemetric.types import DescriptorSet, Provenance
 
@@ -45,7 +46,7 @@ def _from_npz(path: Path) -> DescriptorSet:
         if "emb" in d and "paths" in d:
             labels = d.get("labels")
             if labels is None:
-                labels = np.array([p.split("/")[0] if "/" in p else "" for p in d["paths"].astype(str)])
+                labels = np.array([identity_from_id(p, 0) for p in d["paths"].astype(str)])
             elif "names" in d and np.issubdtype(labels.dtype, np.integer):
                 names = d["names"].astype(str)
                 if labels.min() < 0 or labels.max() >= names.size:

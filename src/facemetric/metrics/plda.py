@@ -49,25 +49,29 @@ class PLDA(PairMetric):
         n_iter: int = 10,
         tol: float = 1e-6,
         shrinkage: float = 0.0,
+        max_per_identity: int | None = None,
         normalize: bool = True,
     ) -> None:
         self.n_components = n_components
         self.n_iter = n_iter
         self.tol = tol
         self.shrinkage = shrinkage
+        self.max_per_identity = max_per_identity
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         check_components(self)
         check_int(self, "n_iter", 0)
         check_float(self, "shrinkage", 0, 1)
+        check_components(self, "max_per_identity")
+        cap = self.max_per_identity
         Z = l2_normalize(X) if self.normalize else X
         if self.n_components is None:
             center, V = np.zeros(Z.shape[1]), np.eye(Z.shape[1])
-            stats = class_stats(Z, y)
+            stats = class_stats(Z, y, cap)
         else:
             center, V = pca_basis(Z, self.n_components)
-            stats = class_stats(project(Z, center, V), y)
+            stats = class_stats(project(Z, center, V), y, cap)
         m, Sb, Sw, history = fit_two_covariance(
             stats, n_iter=self.n_iter, tol=float(self.tol), shrinkage=float(self.shrinkage), update_mean=True
         )

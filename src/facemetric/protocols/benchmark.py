@@ -196,7 +196,8 @@ def default_specs() -> list[MethodSpec]:
 
 def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str, Any], top: int = 3,
                     plot: bool = True) -> dict[str, Path]:
-    """Write benchmark.json (the rows), benchmark.md, config.json and roc.png (best ``top`` vs baselines)."""
+    """Write benchmark.json (the rows), benchmark.md, config.json, roc.png and roc_det.png
+    (the best ``top`` methods against the baselines)."""
     from facemetric.io.atomic import write_text_atomic
     from facemetric.protocols.report import benchmark_markdown
 
@@ -207,11 +208,12 @@ def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str,
     write_text_atomic(paths["markdown"], benchmark_markdown(run.rows))
     write_text_atomic(paths["config"], json.dumps(_clean(config), indent=2, allow_nan=False) + "\n")
     if plot:
-        from facemetric.verify.plots import save_roc
+        from facemetric.verify.plots import save_roc, save_roc_det
 
         names = run.best(top) + [b for b in BASELINES if b in run.scores]
         curves = {n: (run.scores[n].labels, run.scores[n].scores) for n in names}
         paths["roc"] = save_roc(curves, out / "roc.png")
+        paths["roc_det"] = save_roc_det(curves, out / "roc_det.png")
     return paths
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from facemetric.errors import InputError
+from facemetric.identity import identity_from_id
 from facemetric.types import DescriptorSet
 
 
@@ -12,13 +13,14 @@ def identities_of(descriptors: DescriptorSet, what: str = "descriptor set") -> n
     """One identity name per row.
 
     Uses ``descriptors.labels`` where they are all set; where labels are empty (""), uses the
-    folder of the image id (``Name/Name_0001.jpg`` -> ``Name``). Raises when neither gives an
-    identity for every row.
+    folder of the image id (``Name/Name_0001.jpg`` -> ``Name``), or for a file with no folder its
+    name less a trailing number (``Name_3.jpg`` -> ``Name``, as in CPLFW). Raises when neither gives
+    an identity for every row.
     """
     labels = descriptors.labels.astype(str)
     if labels.size and (labels != "").all():
         return labels
-    folders = np.array([i.rsplit("/", 1)[0] if "/" in i else "" for i in descriptors.ids.astype(str)])
+    folders = np.array([identity_from_id(i) for i in descriptors.ids.astype(str)])
     out = np.where(labels != "", labels, folders)
     missing = np.flatnonzero(out == "")
     if missing.size:

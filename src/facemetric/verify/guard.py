@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from facemetric.identity import identity_from_id
 from facemetric.types import DescriptorSet, PairProtocol
 
 
@@ -20,8 +21,9 @@ class ProtocolWarning(UserWarning):
 
 
 def identities_from_paths(images: Any) -> np.ndarray:
-    """Identity of each image id taken from its folder (``Name/Name_0001.jpg`` -> ``Name``); "" if none."""
-    return np.array([p.rsplit("/", 1)[0] if "/" in p else "" for p in np.asarray(images).astype(str)])
+    """Identity of each image id: its folder (``Name/Name_0001.jpg`` -> ``Name``), or for a flat file its
+    name less a trailing number (``Name_3.jpg`` -> ``Name``, as in CPLFW); "" if neither applies."""
+    return np.array([identity_from_id(p) for p in np.asarray(images).astype(str)])
 
 
 def protocol_identities(protocol: PairProtocol, descriptors: DescriptorSet | None = None) -> np.ndarray:

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerate the README's ROC/DET figures from the shared LFW descriptors (needs ../shared/data).
+# Usage: bash benchmarks/readme_figures.sh [OUT_DIR]   (figures are copied to docs/img/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-out/readme}
+LFW=../shared/data/lfw
+DESC=$LFW/descriptors_mobilefacenet_112x96.npz
+M="wccn,as-norm:metric=wccn,k-reciprocal:metric=wccn"
+export OMP_NUM_THREADS=2 FACEMETRIC_NO_PROGRESS=1
+.venv/bin/facemetric benchmark "$LFW/pairs.txt" --test "$DESC" --flip sum --methods "$M" --out "$OUT/view2"
+[ -f "$OUT/cross_pose.csv" ] || .venv/bin/facemetric protocol cross-pose --descriptors "$DESC" \
+  --landmarks "$LFW/landmarks_mtcnn_5pt.txt" --flip sum --out "$OUT/cross_pose.csv"
+.venv/bin/facemetric benchmark "$OUT/cross_pose.csv" --test "$DESC" --flip sum --methods "$M" --out "$OUT/cross-pose"
+mkdir -p docs/img
+cp "$OUT/view2/roc_det.png" docs/img/lfw_view2_roc_det.png
+cp "$OUT/cross-pose/roc_det.png" docs/img/lfw_cross_pose_roc_det.png
