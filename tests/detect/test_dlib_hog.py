@@ -99,3 +99,24 @@ def test_no_face_at_upsample_0_retries_at_1(lfw_dir):
     (big0,) = DlibHogDetector(upsample=0, fallback_threshold=None).detect(image)
     (big,) = retrying.detect(image)
     np.testing.assert_array_equal(big.box, big0.box)
+
+
+@pytest.mark.shared
+def test_center_box_only_when_nothing_is_found(lfw_dir):
+    pytest.importorskip("dlib")
+    from facemetric.detect.dlib_hog import DlibHogDetector
+    from facemetric.images import read_image
+
+    blank = np.full((200, 100, 3), 128, np.uint8)
+    assert DlibHogDetector(upsample=0).detect(blank) == []
+    detector = DlibHogDetector(upsample=0, center_box=0.4)
+    (face,) = detector.detect(blank)
+    assert np.isnan(face.score) and face.dlib_shape.shape == (68, 2) and "centerbox0.4" in detector.name
+    np.testing.assert_allclose(face.box, [30, 80, 70, 120])  # 40 px square in the middle of 100x200
+    image = read_image(lfw_dir / "images" / "Aaron_Eckhart" / "Aaron_Eckhart_0001.jpg")
+    (found,) = detector.detect(image)
+    (plain,) = DlibHogDetector(upsample=0).detect(image)
+    np.testing.assert_array_equal(found.box, plain.box)
+    for bad in (0.0, 1.5, -1):
+        with pytest.raises(ConfigError, match="'center_box' parameter of dlib"):
+            DlibHogDetector(center_box=bad)

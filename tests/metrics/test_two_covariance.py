@@ -7,7 +7,15 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from facemetric.metrics import JointBayesian, PLDA
-from facemetric.metrics.two_covariance import class_stats, em_step, log_likelihood, scatter_init
+from facemetric.errors import InputError
+from facemetric.metrics.two_covariance import (
+    class_stats,
+    diagonalize,
+    em_step,
+    identity_weights,
+    log_likelihood,
+    scatter_init,
+)
 
 
 def _synthetic(seed=0, K=40, d=4, per=(1, 2, 3, 5)):
@@ -68,7 +76,7 @@ def test_em_increases_likelihood_every_step():
 
 def test_em_recovers_generating_covariances():
     X, y = _synthetic(seed=2, K=600, d=3, per=(2, 4, 6))
-    model = PLDA(normalize=False, n_iter=50, tol=0).fit(X, y)
+    model = PLDA(normalize=False, n_iter=50, tol=0, shrinkage=0.0, max_per_identity=None).fit(X, y)
     # compare with the truth used by _synthetic(seed=2)
     rng = np.random.default_rng(2)
     A = rng.standard_normal((3, 3))
@@ -81,7 +89,7 @@ def test_em_recovers_generating_covariances():
 
 def test_plda_score_is_the_exact_llr():
     X, y = _synthetic(seed=3)
-    model = PLDA(normalize=False, n_iter=5).fit(X, y)
+    model = PLDA(normalize=False, n_iter=5, shrinkage=0.0).fit(X, y)
     rng = np.random.default_rng(0)
     Xa = rng.standard_normal((6, 4)).astype(np.float32) * 2
     Xb = rng.standard_normal((6, 4)).astype(np.float32) * 2
@@ -95,7 +103,7 @@ def test_plda_score_is_the_exact_llr():
 
 def test_joint_bayes_score_matches_chen_closed_form_and_brute_llr():
     X, y = _synthetic(seed=4)
-    model = JointBayesian(normalize=False, n_iter=5).fit(X, y)
+    model = JointBayesian(normalize=False, n_iter=5, shrinkage=0.0).fit(X, y)
     S_mu, S_eps = model.S_mu_, model.S_eps_
     F = np.linalg.inv(S_eps)
     G = -np.linalg.inv(2 * S_mu + S_eps) @ S_mu @ F
@@ -117,8 +125,117 @@ def test_joint_bayes_score_matches_chen_closed_form_and_brute_llr():
 
 
 def test_two_covariance_needs_two_multi_image_identities():
-    from facemetric.errors import InputError
-
     X = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     with pytest.raises(InputError, match="2 or more images"):
         PLDA().fit(X, [0, 0, 1, 2, 3])
+
+
+def _long_tailed(seed=5, d=4):
+    """Identities with 1, 2, 3 images plus two with many: the shape of LFW."""
+    X, y = _synthetic(seed=seed, K=30, d=d, per=(1, 2, 3))
+    Xb, yb = _synthetic(seed=seed + 100, K=2, d=d, per=(40, 25))
+    return np.vstack([X, Xb]), np.concatenate([y, yb + 1000])
+
+
+def _brute_weighted_loglik(X, y, m, Sb, Sw, cap):
+    total = 0.0
+    for k in np.unique(y):
+        n = int((y == k).sum())
+        w = 1.0 if cap is None else min(1.0, cap / n)
+        total += w * _brute_loglik(X[y == k], y[y == k], m, Sb, Sw)
+    return total
+
+
+def test_identity_weights_cap_large_identities():
+    counts = np.array([1.0, 2.0, 5.0, 50.0])
+    assert np.allclose(identity_weights(counts, 5), [1, 1, 1, 0.1])
+    assert np.allclose(identity_weights(counts, None), 1)
+
+
+@pytest.mark.parametrize("cap", [None, 2, 5])
+def test_weighted_log_likelihood_matches_brute_force(cap):
+    X, y = _long_tailed()
+    stats = class_stats(X, y, cap)
+    m, Sb, Sw = scatter_init(stats, shrinkage=0.2)
+    ll = log_likelihood(stats, m, Sb, Sw)
+    assert ll == pytest.approx(_brute_weighted_loglik(X, y, m, Sb, Sw, cap), rel=1e-8)
+
+
+def test_weighted_em_increases_weighted_likelihood_every_step():
+    X, y = _long_tailed(seed=6)
+    stats = class_stats(X, y, 3)
+    m, Sb, Sw = scatter_init(stats)
+    previous = _brute_weighted_loglik(X, y, m, Sb, Sw, 3)
+    for _ in range(8):
+        m, Sb, Sw = em_step(stats, m, Sb, Sw)
+        current = _brute_weighted_loglik(X, y, m, Sb, Sw, 3)
+        assert current >= previous - 1e-7
+        previous = current
+
+
+def test_weighted_scatter_init_matches_explicit_weighted_estimates():
+    X, y = _long_tailed(seed=7)
+    cap = 4
+    m, Sb, Sw = scatter_init(class_stats(X, y, cap))
+    ids = np.unique(y)
+    w = np.array([min(1.0, cap / (y == k).sum()) for k in ids])
+    means = np.array([X[y == k].astype(np.float64).mean(axis=0) for k in ids])
+    m_ref = (w[:, None] * means).sum(axis=0) / w.sum()
+    Sb_ref = sum(wk * np.outer(mk - m_ref, mk - m_ref) for wk, mk in zip(w, means)) / w.sum()
+    within = sum(wk * (X[y == k] - mk).T.astype(np.float64) @ (X[y == k] - mk) for wk, k, mk in zip(w, ids, means))
+    Sw_ref = within / sum(wk * ((y == k).sum() - 1) for wk, k in zip(w, ids))
+    Sw_ref += 1e-6 * np.trace(Sw_ref) / Sw_ref.shape[0] * np.eye(Sw_ref.shape[0])  # the ridge floor
+    assert np.allclose(m, m_ref) and np.allclose(Sb, Sb_ref) and np.allclose(Sw, Sw_ref, rtol=1e-6)
+
+
+def test_cap_at_or_above_the_largest_identity_changes_nothing():
+    X, y = _long_tailed(seed=8)
+    a = PLDA(normalize=False, max_per_identity=None, n_iter=3).fit(X, y)
+    b = PLDA(normalize=False, max_per_identity=40, n_iter=3).fit(X, y)
+    assert np.allclose(a.within_, b.within_) and np.allclose(a.between_, b.between_)
+    c = PLDA(normalize=False, max_per_identity=2, n_iter=3).fit(X, y)
+    assert not np.allclose(a.within_, c.within_)
+
+
+def test_shrinkage_shrinks_both_covariances_towards_the_identity():
+    X, y = _long_tailed(seed=9)
+    stats = class_stats(X, y)
+    _, Sb0, Sw0 = scatter_init(stats, 0.0)
+    _, Sb1, Sw1 = scatter_init(stats, 0.5)
+    assert np.linalg.cond(Sb1) < np.linalg.cond(Sb0) and np.linalg.cond(Sw1) < np.linalg.cond(Sw0)
+    model = JointBayesian(normalize=False, shrinkage=0.5, n_iter=4).fit(X, y)
+    assert np.linalg.cond(model.S_eps_) < np.linalg.cond(Sw0)
+
+
+@pytest.mark.parametrize("cls", [JointBayesian, PLDA])
+@pytest.mark.parametrize("shrinkage", [0.0, 0.3])
+def test_rank_deficient_within_scatter_fits_without_linalg_error(cls, shrinkage):
+    # 16-d descriptors, 2 identities with 2 images (within scatter of rank 2) and 30 singletons:
+    # S_w is singular; the ridge floor keeps the model defined instead of a scipy LinAlgError.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((34, 16)).astype(np.float32)
+    y = np.array([0, 0, 1, 1] + list(range(2, 32)))
+    model = cls(shrinkage=shrinkage, max_per_identity=None).fit(X, y)
+    s = model.pair_score(X[:5], X[5:10])
+    assert np.all(np.isfinite(s))
+
+
+def test_identical_images_per_identity_raise_a_clear_error():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((3, 4)).astype(np.float32)
+    X = np.repeat(base, 2, axis=0)
+    with pytest.raises(InputError, match="within-identity covariance is zero"):
+        PLDA(normalize=False, shrinkage=0.0).fit(X, [0, 0, 1, 1, 2, 2])
+
+
+def test_non_positive_definite_within_covariance_is_an_input_error():
+    with pytest.raises(InputError, match="two-covariance model is degenerate"):
+        diagonalize(np.eye(3), np.diag([1.0, 0.0, -1.0]))
+
+
+def test_max_per_identity_is_checked():
+    from facemetric.errors import ConfigError
+
+    X, y = _synthetic()
+    with pytest.raises(ConfigError, match="'max_per_identity' parameter of JointBayesian must be None or an int >= 1"):
+        JointBayesian(max_per_identity=0).fit(X, y)

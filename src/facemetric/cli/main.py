@@ -20,6 +20,7 @@ from facemetric.cli import (
     fit,
     info,
     protocol,
+    scale,
     score,
 )
 from facemetric.errors import FacemetricError
@@ -32,7 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (info, evaluate, extract, align, datasets, fit, score, benchmark, protocol, challenge):
+for _module in (info, evaluate, extract, align, datasets, fit, score, benchmark, protocol, challenge, scale):
     _module.register(app)
 
 

@@ -25,9 +25,13 @@ class JointBayesian(PairMetric):
     ``F = S_eps^{-1}``, ``G = -(2 S_mu + S_eps)^{-1} S_mu S_eps^{-1}``,
     ``A = (S_mu + S_eps)^{-1} - (F + G)``; ``r`` is twice the log-likelihood ratio of
     "same" against "different" up to a constant. EM starts from the within/between scatter
-    and is the exact EM (posterior covariances included), so the likelihood never decreases;
-    Chen et al.'s M-step uses the posterior means only. Identities with one image are kept
-    (they inform ``S_mu``); at least two identities need two or more images.
+    and is the exact EM (posterior covariances included) of the identity-weighted
+    likelihood, so without shrinkage that likelihood never decreases; Chen et al.'s M-step
+    uses the posterior means only. Identities with one image are kept (they inform
+    ``S_mu + S_eps``); at least two identities need two or more images. The defaults
+    (shrinkage of both covariances, identity weighting) matter on long-tailed face data:
+    plain maximum likelihood lets a few identities with hundreds of images define
+    ``S_eps`` (see docs/metrics.md).
 
     Parameters
     ----------
@@ -37,8 +41,16 @@ class JointBayesian(PairMetric):
         Maximum EM iterations (0: the scatter estimates).
     tol : float, default 1e-6
         Stop when the relative gain in log-likelihood falls under this.
-    shrinkage : float in [0, 1], default 0.0
-        Shrinkage of the initial ``S_eps`` towards a multiple of the identity.
+    shrinkage : float in [0, 1], default 0.3
+        Shrinkage of both covariances towards ``mean(diag S) I``, applied to the closed-form
+        start and after every EM step (0: plain maximum likelihood).
+    max_per_identity : int or None, default 5
+        Identity weighting: an identity with ``n > max_per_identity`` images weighs
+        ``max_per_identity / n`` in the likelihood, so that it counts as ``max_per_identity``
+        images (web face sets are long-tailed). ``None``: every image weighs 1.
+    recenter : bool, default False
+        After the L2 normalisation, centre on the training mean and L2-normalise again
+        (the "length normalisation" of speaker-recognition PLDA) before the model.
     normalize : bool, default True
         L2-normalise descriptors first.
     """
@@ -50,8 +62,9 @@ class JointBayesian(PairMetric):
         n_components: int | None = None,
         n_iter: int = 10,
         tol: float = 1e-6,
-        shrinkage: float = 0.0,
-        max_per_identity: int | None = None,
+        shrinkage: float = 0.3,
+        max_per_identity: int | None = 5,
+        recenter: bool = False,
         normalize: bool = True,
     ) -> None:
         self.n_components = n_components
@@ -59,6 +72,7 @@ class JointBayesian(PairMetric):
         self.tol = tol
         self.shrinkage = shrinkage
         self.max_per_identity = max_per_identity
+        self.recenter = recenter
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
@@ -68,6 +82,8 @@ class JointBayesian(PairMetric):
         check_components(self, "max_per_identity")
         cap = self.max_per_identity
         Z = l2_normalize(X) if self.normalize else X
+        self.recenter_mean_ = Z.mean(axis=0, dtype=np.float64).astype(np.float32)
+        Z = self._recentered(Z)
         if self.n_components is None:  # centre through the statistics: no copy of the rows
             mean, V = Z.mean(axis=0, dtype=np.float64), np.eye(Z.shape[1])
             stats = class_stats(Z, y, cap).shifted(mean)
@@ -87,8 +103,11 @@ class JointBayesian(PairMetric):
         self.cross_sqrt_ = np.sqrt(c).astype(np.float32)
         self.log_likelihood_ = np.asarray(history)
 
+    def _recentered(self, Z: np.ndarray) -> np.ndarray:
+        return l2_normalize(Z - self.recenter_mean_) if self.recenter else Z
+
     def prepare(self, X: np.ndarray) -> np.ndarray:
-        Z = l2_normalize(X) if self.normalize else X
+        Z = self._recentered(l2_normalize(X) if self.normalize else X)
         U = (Z - self.mean_) @ self.components_.T
         q = (U * U) @ self.quad_
         return np.concatenate([U * self.cross_sqrt_, q[:, None]], axis=1)

@@ -22,7 +22,8 @@ class PLDA(PairMetric):
 
     Model (two-covariance PLDA): ``x = y + e``, ``y ~ N(m, S_b)`` one latent per identity,
     ``e ~ N(0, S_w)``. ``m``, ``S_b``, ``S_w`` start from the closed-form scatter estimates
-    and are refined by exact EM (``n_iter=0`` keeps the closed form). The score is the
+    and are refined by exact EM of the identity-weighted likelihood, with both covariances
+    shrunk after every step (``n_iter=0`` keeps the closed form). The score is the
     full log-likelihood ratio, constant included, so ``score > 0`` favours "same person"
     and the score feeds calibration directly. Identities with one image are kept; at
     least two identities need two or more images.
@@ -35,8 +36,16 @@ class PLDA(PairMetric):
         Maximum EM iterations.
     tol : float, default 1e-6
         Stop when the relative gain in log-likelihood falls under this.
-    shrinkage : float in [0, 1], default 0.0
-        Shrinkage of the initial ``S_w`` towards a multiple of the identity.
+    shrinkage : float in [0, 1], default 0.3
+        Shrinkage of both covariances towards ``mean(diag S) I``, applied to the closed-form
+        start and after every EM step (0: plain maximum likelihood).
+    max_per_identity : int or None, default 5
+        Identity weighting: an identity with ``n > max_per_identity`` images weighs
+        ``max_per_identity / n`` in the likelihood, so that it counts as ``max_per_identity``
+        images (web face sets are long-tailed). ``None``: every image weighs 1.
+    recenter : bool, default False
+        After the L2 normalisation, centre on the training mean and L2-normalise again
+        (the "length normalisation" of speaker-recognition PLDA) before the model.
     normalize : bool, default True
         L2-normalise descriptors first.
     """
@@ -48,8 +57,9 @@ class PLDA(PairMetric):
         n_components: int | None = None,
         n_iter: int = 10,
         tol: float = 1e-6,
-        shrinkage: float = 0.0,
-        max_per_identity: int | None = None,
+        shrinkage: float = 0.3,
+        max_per_identity: int | None = 5,
+        recenter: bool = False,
         normalize: bool = True,
     ) -> None:
         self.n_components = n_components
@@ -57,6 +67,7 @@ class PLDA(PairMetric):
         self.tol = tol
         self.shrinkage = shrinkage
         self.max_per_identity = max_per_identity
+        self.recenter = recenter
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
@@ -66,6 +77,8 @@ class PLDA(PairMetric):
         check_components(self, "max_per_identity")
         cap = self.max_per_identity
         Z = l2_normalize(X) if self.normalize else X
+        self.recenter_mean_ = Z.mean(axis=0, dtype=np.float64).astype(np.float32)
+        Z = self._recentered(Z)
         if self.n_components is None:
             center, V = np.zeros(Z.shape[1]), np.eye(Z.shape[1])
             stats = class_stats(Z, y, cap)
@@ -86,8 +99,11 @@ class PLDA(PairMetric):
         self.offset_ = float(const)
         self.log_likelihood_ = np.asarray(history)
 
+    def _recentered(self, Z: np.ndarray) -> np.ndarray:
+        return l2_normalize(Z - self.recenter_mean_) if self.recenter else Z
+
     def prepare(self, X: np.ndarray) -> np.ndarray:
-        Z = l2_normalize(X) if self.normalize else X
+        Z = self._recentered(l2_normalize(X) if self.normalize else X)
         U = (Z - self.mean_) @ self.components_.T
         q = (U * U) @ self.quad_
         return np.concatenate([U * self.cross_sqrt_, q[:, None]], axis=1)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -46,7 +47,8 @@ def dask_client(
 
     With ``scheduler`` it connects to that scheduler and fails after ``timeout`` seconds with
     one line. Without, it starts a ``LocalCluster`` of ``workers`` workers (default 2) bound to
-    127.0.0.1, with no dashboard; ``processes=False`` keeps the workers as threads of this process.
+    127.0.0.1 (its HTTP endpoint on a free loopback port); ``processes=False`` keeps the workers as threads of this process
+    (in-process transport, no sockets).
     """
     distributed = require_distributed()
     if scheduler is not None and workers is not None:
@@ -55,9 +57,10 @@ def dask_client(
         n = 2 if workers is None else workers
         if not isinstance(n, int) or n < 1:
             raise ConfigError(f"--dask-workers must be an int >= 1; got {workers!r}")
+        network = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process (inproc://)
         cluster = distributed.LocalCluster(
             n_workers=n, threads_per_worker=threads_per_worker, processes=processes,
-            host="127.0.0.1", dashboard_address=None, silence_logs=40,
+            dashboard_address="127.0.0.1:0" if processes else None, silence_logs=logging.CRITICAL, **network,
         )
         try:
             with distributed.Client(cluster) as client:

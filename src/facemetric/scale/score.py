@@ -155,6 +155,61 @@ def metric_for(descriptors: Any, model_dir: str | Path | None, method: str | Non
     return metric, fused
 
 
+@dataclass
+class ScoringInputs:
+    """A fitted metric, the fused descriptors and the pairs: everything checked before a cluster starts."""
+
+    metric: Any
+    descriptors: Any
+    pairs: IndexPairs
+    config: dict[str, Any]
+
+
+def load_scoring_inputs(
+    descriptors_path: str | Path,
+    pairs_path: str | Path,
+    *,
+    model_dir: str | Path | None = None,
+    method: str | None = None,
+    flip: str | None = None,
+    format: str | None = None,
+) -> ScoringInputs:
+    """Load and check the descriptors, the model (or metric) and the pairs; no cluster needed."""
+    from facemetric.io import load_descriptors
+
+    metric, fused = metric_for(load_descriptors(descriptors_path), model_dir, method, flip)
+    pairs = load_index_pairs(pairs_path, fused, format=format)
+    config = {
+        "descriptors": str(descriptors_path), "pairs": str(pairs_path),
+        "method": type(metric).__name__ if model_dir is not None else (method or "cosine"),
+        "model": None if model_dir is None else str(model_dir),
+        "flip": fused.provenance.flip_fusion, "engine": "dask.distributed",
+    }
+    return ScoringInputs(metric, fused, pairs, config)
+
+
+def score_inputs(
+    client: Any,
+    inputs: ScoringInputs,
+    *,
+    partition_size: int = DEFAULT_PARTITION,
+    n_bootstrap: int = 0,
+    seed: int = 0,
+    on_progress: ProgressFn | None = None,
+) -> ScaleScoreRun:
+    """Score ``inputs`` on ``client``'s workers; evaluate when the pairs have labels."""
+    pairs = inputs.pairs
+    scores = score_pairs_on_dask(client, inputs.metric, inputs.descriptors.X, pairs.ia, pairs.ib,
+                                 partition_size=partition_size, on_progress=on_progress)
+    result = None
+    if pairs.labels is not None:
+        from facemetric.verify import evaluate_scores
+
+        result = evaluate_scores(pairs.labels, scores, pairs.folds, n_bootstrap=n_bootstrap, seed=seed)
+    config = {**inputs.config, "partition_size": partition_size, "n_bootstrap": n_bootstrap, "seed": seed}
+    return ScaleScoreRun(scores, pairs, inputs.metric, result, config)
+
+
 def score_pair_file(
     client: Any,
     descriptors_path: str | Path,
@@ -169,23 +224,8 @@ def score_pair_file(
     seed: int = 0,
     on_progress: ProgressFn | None = None,
 ) -> ScaleScoreRun:
-    """Load descriptors and pairs, score on the cluster, evaluate when the pairs have labels."""
-    from facemetric.io import load_descriptors
-
-    metric, fused = metric_for(load_descriptors(descriptors_path), model_dir, method, flip)
-    pairs = load_index_pairs(pairs_path, fused, format=format)
-    scores = score_pairs_on_dask(client, metric, fused.X, pairs.ia, pairs.ib, partition_size=partition_size,
-                                 on_progress=on_progress)
-    result = None
-    if pairs.labels is not None:
-        from facemetric.verify import evaluate_scores
-
-        result = evaluate_scores(pairs.labels, scores, pairs.folds, n_bootstrap=n_bootstrap, seed=seed)
-    config = {
-        "descriptors": str(descriptors_path), "pairs": str(pairs_path),
-        "method": type(metric).__name__ if model_dir is not None else (method or "cosine"),
-        "model": None if model_dir is None else str(model_dir),
-        "flip": fused.provenance.flip_fusion, "partition_size": partition_size,
-        "n_bootstrap": n_bootstrap, "seed": seed, "engine": "dask.distributed",
-    }
-    return ScaleScoreRun(scores, pairs, metric, result, config)
+    """:func:`load_scoring_inputs` then :func:`score_inputs`."""
+    inputs = load_scoring_inputs(descriptors_path, pairs_path, model_dir=model_dir, method=method, flip=flip,
+                                 format=format)
+    return score_inputs(client, inputs, partition_size=partition_size, n_bootstrap=n_bootstrap, seed=seed,
+                        on_progress=on_progress)

@@ -1,0 +1,166 @@
+"""`facemetric scale`: score huge pair lists and extract descriptors on a Dask cluster.
+
+A thin layer over :mod:`facemetric.scale`. ``--scheduler tcp://HOST:PORT`` connects to a
+running cluster (``dask scheduler`` + ``dask worker``); without it a local cluster of
+``--dask-workers`` worker processes is started on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from facemetric.cli.common import console, progress_bar, progress_enabled
+from facemetric.cli.extract import (
+    DET_SIZE_HELP,
+    DETECTOR_HELP,
+    FACE_HELP,
+    UPSAMPLE_HELP,
+    default_cache,
+    detector_spec,
+    select_images,
+)
+from facemetric.errors import ConfigError
+
+scale_app = typer.Typer(
+    name="scale",
+    help="Run scoring and extraction on a Dask cluster (needs the extra 'scale' of facemetric).",
+    no_args_is_help=True,
+)
+
+SCHEDULER_HELP = "Address of a running Dask scheduler, tcp://HOST:PORT (default: start a local cluster)."
+WORKERS_HELP = "Worker processes of the local cluster when no --scheduler is given (default 2)."
+TIMEOUT_HELP = "Seconds to wait for the scheduler (and for at least one worker) before giving up."
+
+
+def _check_out_npy(out: Path) -> None:
+    if out.suffix != ".npy":
+        raise ConfigError(f"{out}: --out must end in .npy (the scores, float64, in pair order)")
+
+
+@scale_app.command("score")
+def score(
+    descriptors: Path = typer.Argument(..., help="Descriptor set (.npz/.parquet)."),
+    pairs: Path = typer.Argument(..., help="Pairs: .npy (M, 2) row indices, .npz with 'pairs' [+ 'labels', "
+                                 "'folds'], or any protocol file (LFW pairs.txt, CSV, ...)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Scores to write, .npy float64 in pair order (atomic)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model folder written by `facemetric fit`."),
+    method: Optional[str] = typer.Option(None, "--method", help="A metric that learns nothing (cosine, l2) "
+                                         "instead of --model (default cosine)."),
+    flip: Optional[str] = typer.Option(None, "--flip", help="Flip fusion (auto|none|sum|concat); default: the "
+                                       "model's, else auto."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", help="Protocol format (default: detect)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write the evaluation as JSON (pairs "
+                                          "with labels only)."),
+    n_bootstrap: int = typer.Option(0, "--n-bootstrap", help="Bootstrap replicates for confidence intervals."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and of folds drawn when there are none."),
+    partition_size: int = typer.Option(1 << 20, "--partition-size", help="Pairs per Dask task."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    dask_workers: Optional[int] = typer.Option(None, "--dask-workers", help=WORKERS_HELP),
+    timeout: float = typer.Option(10.0, "--connect-timeout", help=TIMEOUT_HELP),
+    no_progress: bool = typer.Option(False, "--no-progress", help="Switch the progress bar off."),
+) -> None:
+    """Score PAIRS of DESCRIPTORS on Dask workers (higher = same person); evaluate when labelled."""
+    from facemetric.io.atomic import atomic_path
+    from facemetric.scale import dask_client
+    from facemetric.scale.score import load_scoring_inputs, partition_length, score_inputs
+
+    import numpy as np
+
+    _check_out_npy(out)
+    partition_length(partition_size, 1)
+    inputs = load_scoring_inputs(descriptors, pairs, model_dir=model, method=method, flip=flip, format=format)
+    if report is not None and inputs.pairs.labels is None:
+        raise ConfigError(f"--report needs labelled pairs, but {pairs} has none; drop --report")
+    with dask_client(scheduler, workers=dask_workers, timeout=timeout) as client:
+        with progress_bar(progress_enabled(False if no_progress else None)) as bar:
+            task = bar.add_task("score", total=len(inputs.pairs))
+            run = score_inputs(
+                client, inputs, partition_size=partition_size, n_bootstrap=n_bootstrap, seed=seed,
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    with atomic_path(out) as tmp:
+        with open(tmp, "wb") as fh:
+            np.save(fh, run.scores)
+    console.print(f"{run.scores.size} pair scores -> {out}", highlight=False)
+    if run.result is None:
+        return
+    summary = run.result.to_dict()
+    console.print(f"AUC {summary['auc']:.5f}, accuracy {summary['accuracy']:.4f}, EER {summary['eer']:.4f}",
+                  highlight=False)
+    if report is not None:
+        from facemetric.verify.report import build_report, write_report
+
+        write_report(build_report(run.result, config=run.config), report)
+        console.print(f"report -> {report}", highlight=False)
+
+
+@scale_app.command("extract")
+def extract(
+    images_root: Path = typer.Argument(..., help="Folder of images, e.g. <root>/<identity>/<image>.jpg; every "
+                                       "worker must see it at the same path."),
+    detector: str = typer.Option(..., "--detector", help=DETECTOR_HELP),
+    embedder: str = typer.Option(..., "--embedder", help="onnx:MODEL.onnx | dlib."),
+    out: Path = typer.Option(..., "--out", help="Descriptor file to write (.npz or .parquet)."),
+    det_size: Optional[str] = typer.Option(None, "--det-size", help=DET_SIZE_HELP),
+    upsample: Optional[str] = typer.Option(None, "--upsample", help=UPSAMPLE_HELP),
+    flip: bool = typer.Option(False, "--flip", help="Also store descriptors of the mirrored crops (X_flip)."),
+    list_file: Optional[Path] = typer.Option(None, "--list", help="Text file of image paths relative to "
+                                             "IMAGES_ROOT, one per line."),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", help="Only the images of this pair protocol."),
+    protocol_format: Optional[str] = typer.Option(None, "--format", help="Format of --protocol."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Cache folder for resuming (default: "
+                                         "<out stem>.cache next to --out)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
+    face: str = typer.Option("largest", "--face", help=FACE_HELP),
+    min_face: float = typer.Option(20.0, "--min-face", help="Smaller faces (pixels) are 'tiny face' failures."),
+    label_depth: int = typer.Option(0, "--label-depth", help="Which folder of an image path is the identity."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Images per Dask task."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per worker (default: "
+                                          "this machine's cores / local workers; 1 with --scheduler)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    dask_workers: Optional[int] = typer.Option(None, "--dask-workers", help=WORKERS_HELP),
+    timeout: float = typer.Option(10.0, "--connect-timeout", help=TIMEOUT_HELP),
+    no_progress: bool = typer.Option(False, "--no-progress", help="Switch the progress bar off."),
+) -> None:
+    """Detect, align and embed images on Dask workers; cache, failure report and output stay here.
+
+    Same options and outputs as `facemetric extract`; an interrupted run resumes from the cache.
+    """
+    from facemetric.extract import PipelineSpec
+    from facemetric.scale import dask_client, extract_to_file_on_dask
+
+    detector = detector_spec(detector, det_size, upsample, face)
+    items = select_images(images_root, list_file, protocol, protocol_format, label_depth)
+    if threads is None:
+        threads = 1 if scheduler is not None else max(1, (os.cpu_count() or 1) // (dask_workers or 2))
+    spec = PipelineSpec(detector=detector, embedder=embedder, flip=flip, min_face=min_face, policy=face,
+                        threads=threads)
+    cache_dir = None if no_cache else (cache if cache is not None else default_cache(out))
+    try:
+        with dask_client(scheduler, workers=dask_workers, timeout=timeout) as client:
+            with progress_bar(progress_enabled(False if no_progress else None)) as bar:
+                task = bar.add_task("extract", total=len(items))
+                result, report = extract_to_file_on_dask(
+                    client, items, spec, out, cache_dir=cache_dir, batch_size=batch_size,
+                    on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+    except KeyboardInterrupt:
+        resume = "run the same command again to resume" if cache_dir else "nothing was cached (--no-cache)"
+        typer.echo(f"interrupted: {out} was not written; {resume}", err=True)
+        raise typer.Exit(130) from None
+    ds = result.descriptors
+    reasons = Counter(f.reason for f in result.failures)
+    typer.echo(f"{len(ds)} descriptors (dim {ds.dim}{', with flipped' if flip else ''}) of "
+               f"{result.n_images} images -> {out}; {result.n_cached} from the cache")
+    summary = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"
+    typer.echo(f"failures: {summary} -> {report}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `scale` command group (score, extract) to ``app``."""
+    app.add_typer(scale_app, name="scale")
