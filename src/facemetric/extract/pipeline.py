@@ -19,7 +19,7 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -135,12 +135,14 @@ def extract_descriptors(
     batch_size: int = 16,
     on_progress: ProgressFn | None = None,
     start_method: str | None = None,
+    runner: BatchRunner | None = None,
 ) -> ExtractionResult:
     """Descriptors of ``items`` (in their order) with the detector and embedder of ``spec``.
 
     ``workers`` <= 1 runs in this process; more starts that many worker processes
-    (``start_method`` defaults to "fork" where available, else "spawn"). With ``cache_dir``,
-    results are looked up and stored there, one transaction per batch.
+    (``start_method`` defaults to "fork" where available, else "spawn"). ``runner`` replaces
+    both with another engine that runs the batches (e.g. :class:`facemetric.scale.DaskRunner`).
+    With ``cache_dir``, results are looked up and stored there, one transaction per batch.
     """
     if workers < 0 or batch_size < 1:
         raise ConfigError(f"workers must be >= 0 and batch_size >= 1; got workers={workers}, "
@@ -161,7 +163,9 @@ def extract_descriptors(
         except OSError as exc:
             keys.append(None)
             pre_failures[it.id] = Failure(it.id, UNREADABLE, f"{it.path}: {exc.strerror or exc}")
-    with _Runner(spec, workers, start_method) as runner, _open_cache(cache_dir) as cache:
+    if runner is None:
+        runner = _Runner(spec, workers, start_method)
+    with runner, _open_cache(cache_dir) as cache:
         described = runner.describe()
         config = hashlib.sha256(json.dumps(spec.fingerprint(described), sort_keys=True).encode()).hexdigest()
         wanted = [k for k in keys if k is not None]
@@ -223,6 +227,19 @@ class _NoCache:
 
 def _open_cache(cache_dir):
     return _NoCache() if cache_dir is None else ResultCache(cache_dir)
+
+
+class BatchRunner(Protocol):
+    """What runs the batches of an extraction: a context manager that builds the models
+    (``describe`` says what they are) and yields each batch's results as batches finish."""
+
+    def __enter__(self) -> BatchRunner: ...
+
+    def __exit__(self, *exc: Any) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def run(self, batches: list[list[Task]]) -> Iterator[list[ImageResult]]: ...
 
 
 class _Runner:

@@ -13,12 +13,12 @@
 """
 
 from facemetric.scale.cluster import DEFAULT_CONNECT_TIMEOUT, dask_client
-from facemetric.scale.extract import extract_descriptors_on_dask, extract_to_file_on_dask
+from facemetric.scale.extract import DaskRunner, extract_descriptors_on_dask, extract_to_file_on_dask
 from facemetric.scale.pairs import IndexPairs, load_index_pairs
 from facemetric.scale.score import load_scoring_inputs, score_inputs, score_pair_file, score_pairs_on_dask
 
 __all__ = [
-    "DEFAULT_CONNECT_TIMEOUT", "IndexPairs", "dask_client", "extract_descriptors_on_dask",
+    "DEFAULT_CONNECT_TIMEOUT", "DaskRunner", "IndexPairs", "dask_client", "extract_descriptors_on_dask",
     "extract_to_file_on_dask", "load_index_pairs", "load_scoring_inputs", "score_inputs", "score_pair_file",
     "score_pairs_on_dask",
 ]
