@@ -76,7 +76,8 @@ def test_em_increases_likelihood_every_step():
 
 def test_em_recovers_generating_covariances():
     X, y = _synthetic(seed=2, K=600, d=3, per=(2, 4, 6))
-    model = PLDA(normalize=False, n_iter=50, tol=0, shrinkage=0.0, max_per_identity=None).fit(X, y)
+    plain = dict(normalize=False, recenter=False, shrinkage=0.0, max_per_identity=None)
+    model = PLDA(n_iter=50, tol=0, **plain).fit(X, y)
     # compare with the truth used by _synthetic(seed=2)
     rng = np.random.default_rng(2)
     A = rng.standard_normal((3, 3))
@@ -89,7 +90,7 @@ def test_em_recovers_generating_covariances():
 
 def test_plda_score_is_the_exact_llr():
     X, y = _synthetic(seed=3)
-    model = PLDA(normalize=False, n_iter=5, shrinkage=0.0).fit(X, y)
+    model = PLDA(normalize=False, recenter=False, n_iter=5, shrinkage=0.0).fit(X, y)
     rng = np.random.default_rng(0)
     Xa = rng.standard_normal((6, 4)).astype(np.float32) * 2
     Xb = rng.standard_normal((6, 4)).astype(np.float32) * 2
@@ -103,7 +104,7 @@ def test_plda_score_is_the_exact_llr():
 
 def test_joint_bayes_score_matches_chen_closed_form_and_brute_llr():
     X, y = _synthetic(seed=4)
-    model = JointBayesian(normalize=False, n_iter=5, shrinkage=0.0).fit(X, y)
+    model = JointBayesian(normalize=False, recenter=False, n_iter=5, shrinkage=0.0).fit(X, y)
     S_mu, S_eps = model.S_mu_, model.S_eps_
     F = np.linalg.inv(S_eps)
     G = -np.linalg.inv(2 * S_mu + S_eps) @ S_mu @ F
@@ -182,7 +183,8 @@ def test_weighted_scatter_init_matches_explicit_weighted_estimates():
     means = np.array([X[y == k].astype(np.float64).mean(axis=0) for k in ids])
     m_ref = (w[:, None] * means).sum(axis=0) / w.sum()
     Sb_ref = sum(wk * np.outer(mk - m_ref, mk - m_ref) for wk, mk in zip(w, means)) / w.sum()
-    within = sum(wk * (X[y == k] - mk).T.astype(np.float64) @ (X[y == k] - mk) for wk, k, mk in zip(w, ids, means))
+    within = sum(wk * (X[y == k] - mk).T.astype(np.float64) @ (X[y == k] - mk)
+                 for wk, k, mk in zip(w, ids, means))
     Sw_ref = within / sum(wk * ((y == k).sum() - 1) for wk, k in zip(w, ids))
     Sw_ref += 1e-6 * np.trace(Sw_ref) / Sw_ref.shape[0] * np.eye(Sw_ref.shape[0])  # the ridge floor
     assert np.allclose(m, m_ref) and np.allclose(Sb, Sb_ref) and np.allclose(Sw, Sw_ref, rtol=1e-6)
@@ -197,13 +199,16 @@ def test_cap_at_or_above_the_largest_identity_changes_nothing():
     assert not np.allclose(a.within_, c.within_)
 
 
-def test_shrinkage_shrinks_both_covariances_towards_the_identity():
+def test_shrinkage_shrinks_the_within_covariance_only():
     X, y = _long_tailed(seed=9)
     stats = class_stats(X, y)
     _, Sb0, Sw0 = scatter_init(stats, 0.0)
     _, Sb1, Sw1 = scatter_init(stats, 0.5)
-    assert np.linalg.cond(Sb1) < np.linalg.cond(Sb0) and np.linalg.cond(Sw1) < np.linalg.cond(Sw0)
-    model = JointBayesian(normalize=False, shrinkage=0.5, n_iter=4).fit(X, y)
+    d = Sw0.shape[0]
+    assert np.allclose(Sb1, Sb0)
+    assert np.allclose(Sw1, 0.5 * Sw0 + 0.5 * np.trace(Sw0) / d * np.eye(d), rtol=1e-5)
+    assert np.linalg.cond(Sw1) < np.linalg.cond(Sw0)
+    model = JointBayesian(normalize=False, recenter=False, shrinkage=0.5, n_iter=4).fit(X, y)
     assert np.linalg.cond(model.S_eps_) < np.linalg.cond(Sw0)
 
 
@@ -225,7 +230,7 @@ def test_identical_images_per_identity_raise_a_clear_error():
     base = rng.standard_normal((3, 4)).astype(np.float32)
     X = np.repeat(base, 2, axis=0)
     with pytest.raises(InputError, match="within-identity covariance is zero"):
-        PLDA(normalize=False, shrinkage=0.0).fit(X, [0, 0, 1, 1, 2, 2])
+        PLDA(normalize=False, recenter=False, shrinkage=0.0).fit(X, [0, 0, 1, 1, 2, 2])
 
 
 def test_non_positive_definite_within_covariance_is_an_input_error():
@@ -237,5 +242,22 @@ def test_max_per_identity_is_checked():
     from facemetric.errors import ConfigError
 
     X, y = _synthetic()
-    with pytest.raises(ConfigError, match="'max_per_identity' parameter of JointBayesian must be None or an int >= 1"):
+    expected = "'max_per_identity' parameter of JointBayesian must be None or an int >= 1"
+    with pytest.raises(ConfigError, match=expected):
         JointBayesian(max_per_identity=0).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [JointBayesian, PLDA])
+def test_recenter_is_the_model_on_recentred_unit_descriptors(cls):
+    from facemetric.metrics.base import l2_normalize
+
+    X, y = _long_tailed(seed=10, d=6)
+    Z = l2_normalize(X)
+    Zr = l2_normalize(Z - Z.mean(axis=0, dtype=np.float64).astype(np.float32))
+    a = cls(recenter=True).fit(X, y)
+    b = cls(recenter=False, normalize=False).fit(Zr, y)
+    rng = np.random.default_rng(3)
+    Xa, Xb = rng.standard_normal((2, 8, 6)).astype(np.float32)
+    Za = l2_normalize(l2_normalize(Xa) - a.recenter_mean_)
+    Zb = l2_normalize(l2_normalize(Xb) - a.recenter_mean_)
+    assert np.allclose(a.pair_score(Xa, Xb), b.pair_score(Za, Zb), rtol=1e-4, atol=1e-4)

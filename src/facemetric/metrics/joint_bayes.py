@@ -29,7 +29,7 @@ class JointBayesian(PairMetric):
     likelihood, so without shrinkage that likelihood never decreases; Chen et al.'s M-step
     uses the posterior means only. Identities with one image are kept (they inform
     ``S_mu + S_eps``); at least two identities need two or more images. The defaults
-    (shrinkage of both covariances, identity weighting) matter on long-tailed face data:
+    (shrinkage of ``S_eps``, identity weighting, re-centring) matter on long-tailed face data:
     plain maximum likelihood lets a few identities with hundreds of images define
     ``S_eps`` (see docs/metrics.md).
 
@@ -42,13 +42,14 @@ class JointBayesian(PairMetric):
     tol : float, default 1e-6
         Stop when the relative gain in log-likelihood falls under this.
     shrinkage : float in [0, 1], default 0.3
-        Shrinkage of both covariances towards ``mean(diag S) I``, applied to the closed-form
-        start and after every EM step (0: plain maximum likelihood).
+        Shrinkage of the within-identity covariance towards ``mean(diag S) I``, applied to
+        the closed-form start and after every EM step (0: plain maximum likelihood). The
+        between-identity covariance is not shrunk.
     max_per_identity : int or None, default 5
         Identity weighting: an identity with ``n > max_per_identity`` images weighs
         ``max_per_identity / n`` in the likelihood, so that it counts as ``max_per_identity``
         images (web face sets are long-tailed). ``None``: every image weighs 1.
-    recenter : bool, default False
+    recenter : bool, default True
         After the L2 normalisation, centre on the training mean and L2-normalise again
         (the "length normalisation" of speaker-recognition PLDA) before the model.
     normalize : bool, default True
@@ -64,7 +65,7 @@ class JointBayesian(PairMetric):
         tol: float = 1e-6,
         shrinkage: float = 0.3,
         max_per_identity: int | None = 5,
-        recenter: bool = False,
+        recenter: bool = True,
         normalize: bool = True,
     ) -> None:
         self.n_components = n_components

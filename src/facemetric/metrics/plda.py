@@ -22,7 +22,7 @@ class PLDA(PairMetric):
 
     Model (two-covariance PLDA): ``x = y + e``, ``y ~ N(m, S_b)`` one latent per identity,
     ``e ~ N(0, S_w)``. ``m``, ``S_b``, ``S_w`` start from the closed-form scatter estimates
-    and are refined by exact EM of the identity-weighted likelihood, with both covariances
+    and are refined by exact EM of the identity-weighted likelihood, with the within covariance
     shrunk after every step (``n_iter=0`` keeps the closed form). The score is the
     full log-likelihood ratio, constant included, so ``score > 0`` favours "same person"
     and the score feeds calibration directly. Identities with one image are kept; at
@@ -37,13 +37,14 @@ class PLDA(PairMetric):
     tol : float, default 1e-6
         Stop when the relative gain in log-likelihood falls under this.
     shrinkage : float in [0, 1], default 0.3
-        Shrinkage of both covariances towards ``mean(diag S) I``, applied to the closed-form
-        start and after every EM step (0: plain maximum likelihood).
+        Shrinkage of the within-identity covariance towards ``mean(diag S) I``, applied to
+        the closed-form start and after every EM step (0: plain maximum likelihood). The
+        between-identity covariance is not shrunk.
     max_per_identity : int or None, default 5
         Identity weighting: an identity with ``n > max_per_identity`` images weighs
         ``max_per_identity / n`` in the likelihood, so that it counts as ``max_per_identity``
         images (web face sets are long-tailed). ``None``: every image weighs 1.
-    recenter : bool, default False
+    recenter : bool, default True
         After the L2 normalisation, centre on the training mean and L2-normalise again
         (the "length normalisation" of speaker-recognition PLDA) before the model.
     normalize : bool, default True
@@ -59,7 +60,7 @@ class PLDA(PairMetric):
         tol: float = 1e-6,
         shrinkage: float = 0.3,
         max_per_identity: int | None = 5,
-        recenter: bool = False,
+        recenter: bool = True,
         normalize: bool = True,
     ) -> None:
         self.n_components = n_components

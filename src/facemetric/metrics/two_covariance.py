@@ -17,8 +17,10 @@ one or two):
   identity with hundreds of images counts as if it had ``c``, so it cannot define
   ``S_w`` alone. The E-step still uses all of an identity's images; EM stays monotone in
   the weighted likelihood.
-* **shrinkage** of both covariances towards ``mean(diag S) I`` after the closed-form
-  start and after every M-step (a regularised EM: monotone only without shrinkage).
+* **shrinkage** of the within-identity covariance ``S_w`` towards ``mean(diag S_w) I``
+  after the closed-form start and after every M-step (a regularised EM: monotone only
+  without shrinkage). ``S_b`` is not shrunk: inflating the between-identity variance of
+  the nuisance directions makes them count as identity evidence (measured worse).
 * a relative **ridge floor** on ``S_w`` so that a rank-deficient within-identity scatter
   (few identities with several images) cannot break the generalised eigenproblem.
 """
@@ -74,7 +76,10 @@ def identity_weights(counts: np.ndarray, max_per_identity: int | None) -> np.nda
     return np.minimum(1.0, max_per_identity / np.maximum(counts, 1.0))
 
 
-def class_stats(Z: np.ndarray, y: np.ndarray, max_per_identity: int | None = None, chunk: int = 65536) -> ClassStats:
+def class_stats(
+    Z: np.ndarray, y: np.ndarray, max_per_identity: int | None = None, chunk: int = 65536
+) -> ClassStats:
+    """Counts, sums and the identity-weighted second moment of the rows ``Z`` labelled ``y``."""
     names, codes = encode_labels(y)
     means, counts = class_means(Z, codes, names.size)
     w = identity_weights(counts, max_per_identity)
@@ -111,7 +116,7 @@ def _floor_within(Sw: np.ndarray) -> np.ndarray:
 def scatter_init(stats: ClassStats, shrinkage: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Closed-form estimate ``(m, S_b, S_w)``: pooled within-class covariance, covariance of identity means.
 
-    Both are weighted by the identity weights and shrunk by ``shrinkage``. Needs at least
+    Both are weighted by the identity weights; ``S_w`` is shrunk by ``shrinkage``. Needs at least
     two identities with two or more rows (else :class:`InputError`).
     """
     n_i, w = stats.counts, stats.weights
@@ -127,7 +132,7 @@ def scatter_init(stats: ClassStats, shrinkage: float = 0.0) -> tuple[np.ndarray,
     m = w @ means / w.sum()
     Dm = means - m
     Sb = (Dm * w[:, None]).T @ Dm / w.sum()
-    return m, shrink_cov(Sb, shrinkage), _floor_within(shrink_cov(Sw, shrinkage))
+    return m, shrink_cov(Sb, 0.0), _floor_within(shrink_cov(Sw, shrinkage))
 
 
 def diagonalize(Sb: np.ndarray, Sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +160,7 @@ def em_step(
     """One exact EM iteration (posterior means *and* covariances of the identity latents).
 
     The M-step maximises the weighted likelihood ``sum_k w_k log p(X_k)``; ``shrinkage``
-    then shrinks both covariances (a regularised step: no longer monotone).
+    then shrinks ``S_w`` (a regularised step: no longer monotone).
     """
     T, lam = diagonalize(Sb, Sw)
     n_i = stats.counts[:, None]
@@ -177,7 +182,7 @@ def em_step(
     Sb_new = Tinv.T @ Sb_u @ Tinv
     Sw_new = Tinv.T @ Sw_u @ Tinv
     m_new = mu_new @ Tinv if update_mean else m
-    return m_new, shrink_cov(Sb_new, shrinkage), _floor_within(shrink_cov(Sw_new, shrinkage))
+    return m_new, shrink_cov(Sb_new, 0.0), _floor_within(shrink_cov(Sw_new, shrinkage))
 
 
 def log_likelihood(stats: ClassStats, m: np.ndarray, Sb: np.ndarray, Sw: np.ndarray) -> float:
