@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-out/readme}
 LFW=../shared/data/lfw
 DESC=$LFW/descriptors_mobilefacenet_112x96.npz
-M="wccn,as-norm:metric=wccn,k-reciprocal:metric=wccn"
+M="plda,wccn,as-norm:metric=plda,k-reciprocal:metric=plda"
 export OMP_NUM_THREADS=2 FACEMETRIC_NO_PROGRESS=1
 .venv/bin/facemetric benchmark "$LFW/pairs.txt" --test "$DESC" --flip sum --methods "$M" --out "$OUT/view2"
 [ -f "$OUT/cross_pose.csv" ] || .venv/bin/facemetric protocol cross-pose --descriptors "$DESC" \
