@@ -89,9 +89,11 @@ class DetDisplay:
             ax = _pyplot().subplots()[1]
         keep = (self.fpr > 0) & (self.fpr < 1) & (self.fnr > 0) & (self.fnr < 1)
         ax.plot(norm.ppf(self.fpr[keep]), norm.ppf(self.fnr[keep]), label=self.name)
-        ticks = np.array([1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 0.8])
-        ax.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
-        ax.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
+        ticks = np.array([1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99])
+        labels = [f"{100 * t:g}%" for t in ticks]
+        for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            inside = (norm.ppf(ticks) >= lo) & (norm.ppf(ticks) <= hi)  # the range of every curve drawn
+            axis.set_ticks(norm.ppf(ticks[inside]), [lab for lab, i in zip(labels, inside) if i])
         ax.set_xlabel("false accept rate (FPR)")
         ax.set_ylabel("false reject rate (FNR)")
         ax.set_title("DET")
