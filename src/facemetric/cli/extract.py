@@ -86,7 +86,7 @@ def extract(
     Failed images (unreadable, no face, tiny face) go to <out stem>.failures.csv and never stop
     the run. Finished images are cached, so an interrupted run resumes where it stopped.
     """
-    from facemetric.extract import PipelineSpec, extract_to_file
+    from facemetric.extract import PipelineSpec
     from facemetric.extract.pipeline import default_workers
 
     detector = detector_spec(detector, det_size, upsample, face)
@@ -98,12 +98,22 @@ def extract(
     spec = PipelineSpec(detector=detector, embedder=embedder, flip=flip, min_face=min_face, policy=face,
                         threads=threads)
     cache_dir = None if no_cache else (cache if cache is not None else default_cache(out))
+    run_extraction(items, spec, out, cache_dir, no_progress, workers=n_workers, batch_size=batch_size)
+
+
+def run_extraction(items, spec, out: Path, cache_dir: Path | None, no_progress: bool, **options) -> None:
+    """Run :func:`extract_to_file` with a progress bar; report the outcome, or how to resume on Ctrl-C.
+
+    ``options`` go to the pipeline (``workers``, ``batch_size``, or a ``runner`` such as Dask's).
+    """
+    from facemetric.extract import extract_to_file
+
     try:
         with progress_bar(progress_enabled(False if no_progress else None)) as bar:
             task = bar.add_task("extract", total=len(items))
             result, report = extract_to_file(
-                items, spec, out, cache_dir=cache_dir, workers=n_workers, batch_size=batch_size,
-                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                items, spec, out, cache_dir=cache_dir,
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total), **options,
             )
     except KeyboardInterrupt:
         resume = "run the same command again to resume" if cache_dir else "nothing was cached (--no-cache)"
@@ -111,7 +121,7 @@ def extract(
         raise typer.Exit(130) from None
     ds = result.descriptors
     reasons = Counter(f.reason for f in result.failures)
-    typer.echo(f"{len(ds)} descriptors (dim {ds.dim}{', with flipped' if flip else ''}) of "
+    typer.echo(f"{len(ds)} descriptors (dim {ds.dim}{', with flipped' if spec.flip else ''}) of "
                f"{result.n_images} images -> {out}; {result.n_cached} from the cache")
     summary = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"
     typer.echo(f"failures: {summary} -> {report}")

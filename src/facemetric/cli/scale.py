@@ -8,7 +8,6 @@ running cluster (``dask scheduler`` + ``dask worker``); without it a local clust
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -22,6 +21,7 @@ from facemetric.cli.extract import (
     UPSAMPLE_HELP,
     default_cache,
     detector_spec,
+    run_extraction,
     select_images,
 )
 from facemetric.errors import ConfigError
@@ -132,7 +132,7 @@ def extract(
     Same options and outputs as `facemetric extract`; an interrupted run resumes from the cache.
     """
     from facemetric.extract import PipelineSpec
-    from facemetric.scale import dask_client, extract_to_file_on_dask
+    from facemetric.scale import DaskRunner, dask_client
 
     detector = detector_spec(detector, det_size, upsample, face)
     items = select_images(images_root, list_file, protocol, protocol_format, label_depth)
@@ -141,24 +141,11 @@ def extract(
     spec = PipelineSpec(detector=detector, embedder=embedder, flip=flip, min_face=min_face, policy=face,
                         threads=threads)
     cache_dir = None if no_cache else (cache if cache is not None else default_cache(out))
-    try:
-        with dask_client(scheduler, workers=dask_workers, timeout=timeout) as client:
-            with progress_bar(progress_enabled(False if no_progress else None)) as bar:
-                task = bar.add_task("extract", total=len(items))
-                result, report = extract_to_file_on_dask(
-                    client, items, spec, out, cache_dir=cache_dir, batch_size=batch_size,
-                    on_progress=lambda done, total: bar.update(task, completed=done, total=total),
-                )
-    except KeyboardInterrupt:
-        resume = "run the same command again to resume" if cache_dir else "nothing was cached (--no-cache)"
-        typer.echo(f"interrupted: {out} was not written; {resume}", err=True)
-        raise typer.Exit(130) from None
-    ds = result.descriptors
-    reasons = Counter(f.reason for f in result.failures)
-    typer.echo(f"{len(ds)} descriptors (dim {ds.dim}{', with flipped' if flip else ''}) of "
-               f"{result.n_images} images -> {out}; {result.n_cached} from the cache")
-    summary = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"
-    typer.echo(f"failures: {summary} -> {report}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"--batch-size must be an int >= 1; got {batch_size!r}")
+    with dask_client(scheduler, workers=dask_workers, timeout=timeout) as client:
+        run_extraction(items, spec, out, cache_dir, no_progress, runner=DaskRunner(client, spec),
+                       batch_size=batch_size)
 
 
 def register(app: typer.Typer) -> None:
