@@ -133,6 +133,7 @@ def extract(
     """
     from facemetric.extract import PipelineSpec
     from facemetric.scale import DaskRunner, dask_client
+    from facemetric.scale.extract import check_batch_size
 
     detector = detector_spec(detector, det_size, upsample, face)
     items = select_images(images_root, list_file, protocol, protocol_format, label_depth)
@@ -141,8 +142,7 @@ def extract(
     spec = PipelineSpec(detector=detector, embedder=embedder, flip=flip, min_face=min_face, policy=face,
                         threads=threads)
     cache_dir = None if no_cache else (cache if cache is not None else default_cache(out))
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"--batch-size must be an int >= 1; got {batch_size!r}")
+    check_batch_size(batch_size)  # before a cluster starts
     with dask_client(scheduler, workers=dask_workers, timeout=timeout) as client:
         run_extraction(items, spec, out, cache_dir, no_progress, runner=DaskRunner(client, spec),
                        batch_size=batch_size)

@@ -57,7 +57,7 @@ class DaskRunner:
             submit_next()
 
 
-def _check_batch_size(batch_size: Any) -> None:
+def check_batch_size(batch_size: Any) -> None:
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"--batch-size must be an int >= 1; got {batch_size!r}")
 
@@ -66,7 +66,7 @@ def extract_descriptors_on_dask(
     client: Any, items: Sequence[ImageItem], spec: PipelineSpec, *, batch_size: int = 16, **options: Any
 ) -> ExtractionResult:
     """:func:`facemetric.extract.extract_descriptors` with the batches run on ``client``'s workers."""
-    _check_batch_size(batch_size)
+    check_batch_size(batch_size)
     return extract_descriptors(items, spec, runner=DaskRunner(client, spec), batch_size=batch_size, **options)
 
 
@@ -75,5 +75,5 @@ def extract_to_file_on_dask(
     **options: Any,
 ) -> tuple[ExtractionResult, Path]:
     """:func:`facemetric.extract.extract_to_file` (failure report and output, both atomic) on Dask."""
-    _check_batch_size(batch_size)
+    check_batch_size(batch_size)
     return extract_to_file(items, spec, out, runner=DaskRunner(client, spec), batch_size=batch_size, **options)
