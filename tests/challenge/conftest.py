@@ -47,7 +47,10 @@ def read_answers(directory: Path) -> dict[str, tuple[int, str]]:
 
 
 def reference_scores(directory: Path, data: bytes) -> tuple[float, float]:
-    """(public, private) AUC of a submission, computed independently with sklearn."""
+    """(public, private) AUC of a submission, computed independently with sklearn.
+
+    The public one is rounded to 5 decimals, as the server must show it (never more precise).
+    """
     answers = read_answers(Path(directory))
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:]
     out = []
@@ -55,7 +58,7 @@ def reference_scores(directory: Path, data: bytes) -> tuple[float, float]:
         y = [answers[pid][0] for pid, _ in rows if answers[pid][1] == split]
         s = [float(score) for pid, score in rows if answers[pid][1] == split]
         out.append(float(roc_auc_score(y, s)))
-    return out[0], out[1]
+    return round(out[0], 5), out[1]
 
 
 @pytest.fixture(scope="session")

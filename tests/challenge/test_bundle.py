@@ -33,7 +33,10 @@ def test_bundle_layout_and_no_leak(make_contest, contest_data, helpers):
     assert not set(t.ids) & set(test.ids)  # anonymous ids, no file names
     assert {r[1] for r in pairs[1:]} | {r[2] for r in pairs[1:]} <= set(t.ids)
     tr = load_descriptors(bundle / "train.npz")
-    assert np.array_equal(tr.labels, train.labels) and tr.X_flip is not None
+    assert sorted(zip(tr.ids, tr.labels)) == sorted(zip(train.ids, train.labels)) and tr.X_flip is not None
+    assert not np.array_equal(tr.ids, train.ids)  # the training rows are shuffled too
+    by_id = {i: k for k, i in enumerate(train.ids)}
+    assert np.array_equal(tr.X, train.X[[by_id[i] for i in tr.ids]])
     for name in ("test_pairs.csv", "sample_submission.csv", "README.md"):
         assert "label" not in helpers.read_csv(bundle / name)[0]
     # The pairs are shuffled: the labels in the organiser answers are not sorted any more.

@@ -19,6 +19,7 @@ COMMANDS = [
     ["export"],
     ["leaderboard"],
     ["admin-token"],
+    ["backup"],
     ["demo"],
 ]
 

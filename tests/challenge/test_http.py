@@ -124,23 +124,13 @@ def test_missing_file_field(live_contest, team):
 
 def test_oversized_uploads(live_contest, team):
     url = live_contest.url
-    big = b"pair_id,score\n" + b"p00000,0.5\n" * 3000  # over the 20 000-byte file limit, under the body limit
+    big = b"pair_id,score\n" + b"p00000,0.5\n" * 2000  # over the 20 000-byte file limit, under the body limit
     r = submit(url, team, big)
     assert r.status_code == 413 and "the limit is 20000 bytes" in r.json()["detail"]
     huge = b"x" * (2 << 20)  # refused from its Content-Length, before the body is read
     r = submit(url, team, huge)
     assert r.status_code == 413 and "the request is" in r.json()["detail"]
-
-    def chunks():
-        yield b"--b\r\n"
-        yield b"x" * 1000
-
-    r = httpx.post(
-        f"{url}/api/submissions",
-        headers={**bearer(team), "Content-Type": "multipart/form-data; boundary=b"},
-        content=chunks(),
-    )
-    assert r.status_code == 411 and "Content-Length" in r.json()["detail"]
+    assert r.headers["connection"] == "close"
 
 
 def test_daily_limit(live_contest, team, helpers):
@@ -301,7 +291,7 @@ def test_in_process_client_errors_are_json_strings(make_contest):
     client = TestClient(create_app(directory))
     _, token = Contest(directory).store.add_team("tc")
     r = client.put("/api/final", headers=bearer(token), content=b"not json")
-    assert r.status_code == 422 and isinstance(r.json()["detail"], str)
+    assert r.status_code == 400 and r.json()["detail"] == 'send JSON {"ids": [submission ids]}'
     r = client.put("/api/final", headers=bearer(token), json={"ids": ["x"]})
     assert r.status_code == 400 and r.json()["detail"] == 'send JSON {"ids": [submission ids]}'
     r = client.put("/api/final", headers=bearer(token), json={"ids": [1, 2, 3]})

@@ -1,29 +1,47 @@
-"""The contest web site and API (FastAPI), and ``serve`` to run it with uvicorn.
+"""The contest web site and API (FastAPI), wrapped in :class:`~facemetric.challenge.guard.RequestGuard`.
 
 Pages: ``/`` leaderboard, ``/submit`` form, ``/me`` a team's own history and final choice,
-``/leaderboard.csv``. API: ``POST /api/submissions`` (Bearer token, multipart field ``file``),
-``GET /api/submissions``, ``GET /api/submissions/{id}/file``, ``PUT /api/final``,
-``GET /api/leaderboard``, and for the organiser (admin token) ``POST /api/teams`` and
-``POST /api/close``. Errors answer ``{"detail": "..."}`` with a 4xx status.
+``/leaderboard.csv``. API: ``POST /api/submissions`` (Bearer token, multipart field ``file``,
+optional ``Idempotency-Key``), ``GET /api/submissions``, ``GET /api/submissions/{id}/file``,
+``PUT /api/final``, ``GET /api/leaderboard``, and for the organiser (admin token)
+``POST /api/teams`` and ``POST /api/close``. Errors answer ``{"detail": "..."}``; the status
+codes are listed in docs/challenge.md ("Status codes").
+
+A submission is refused as cheaply as possible: the size (from the headers), the token, the
+team's request rate, the close and the daily limit are all checked before the body is read;
+only then is the file parsed and scored, on a small pool of worker threads (``work_threads``)
+so that answers go out as soon as each commit is done. Leaderboards are served from a cache
+that any commit invalidates.
 """
 
+
+import json
+import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from facemetric.challenge.contest import Contest
-from facemetric.challenge.leaderboard import final_submissions, leaderboard, leaderboard_csv
-from facemetric.challenge.store import ContestClosedError, LimitError, NotFoundError, Submission, Team
+from facemetric.challenge.guard import RequestGuard
+from facemetric.challenge.leaderboard import LeaderboardCache, final_submissions, leaderboard_csv
+from facemetric.challenge.limits import ServerLimits
+from facemetric.challenge.ratelimit import RateLimiter
+from facemetric.challenge.store import (
+    ContestClosedError,
+    IdempotencyConflictError,
+    LimitError,
+    NotFoundError,
+    StoreUnavailableError,
+    Submission,
+    Team,
+    check_submission_id,
+)
 from facemetric.challenge.submission import SubmissionError
 from facemetric.challenge.templates import render
-from facemetric.errors import InputError, require
+from facemetric.errors import ConfigError, InputError, require
 
-FORM_OVERHEAD_BYTES = 64 * 1024  # multipart boundaries, headers and the token field
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"),
-]
+FORM_OVERHEAD_BYTES = 8 * 1024  # multipart boundaries, part headers and the token field
+MAX_IDEMPOTENCY_KEY = 255
 
 
 def error_status(exc: InputError) -> int:
@@ -36,40 +54,24 @@ def error_status(exc: InputError) -> int:
         return 403
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, IdempotencyConflictError):
+        return 409
     return 400
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` before they are read, and bodies of unknown length."""
+class Refusal(Exception):
+    """An HTTP refusal decided by the app: status, one-line detail, extra headers."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] in ("POST", "PUT"):
-            headers = dict(scope["headers"])
-            length = headers.get(b"content-length")
-            problem = None
-            if length is None:
-                if headers.get(b"transfer-encoding"):
-                    problem = (411, "send the file with a Content-Length header")
-            elif not length.isdigit():
-                problem = (400, "the Content-Length header is not a number")
-            elif int(length) > self.max_bytes:
-                problem = (413, f"the request is {int(length)} bytes but the limit is {self.max_bytes} bytes")
-            if problem is not None:
-                from starlette.responses import JSONResponse
 
-                await JSONResponse({"detail": problem[1]}, status_code=problem[0])(scope, receive, send)
-                return
+def unauthorized(detail: str) -> Refusal:
+    return Refusal(401, detail, {"WWW-Authenticate": "Bearer"})
 
-        async def send_with_headers(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+UNAVAILABLE = "the contest database cannot be written or read right now; try again in a minute"
 
 
 def _submission_json(sub: Submission, *, closed: bool) -> dict:
@@ -86,34 +88,71 @@ def _submission_json(sub: Submission, *, closed: bool) -> dict:
     return data
 
 
-def create_app(directory: str | Path):
-    """The FastAPI application of the contest in ``directory``."""
+def parse_id(text: str) -> int:
+    """A submission id from a path or form field; anything else is an unknown submission."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise NotFoundError(f"your team has no submission {text[:20]!r}")
+    return check_submission_id(int(text))
+
+
+def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), check_writable: bool = False):
+    """The ASGI application of the contest in ``directory`` (FastAPI inside a RequestGuard).
+
+    With ``check_writable``, refuse (one ConfigError line) a contest whose database cannot be
+    written, rather than serve errors on every page.
+    """
     fastapi = require("fastapi", "challenge")
     require("python_multipart", "challenge")
-    from fastapi import Depends, File, Form, Request, UploadFile
+    import anyio
+    from fastapi import Depends, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     contest = Contest(directory)
     config = contest.config
     store = contest.store
+    if check_writable:
+        try:
+            store.check_writable()
+        except StoreUnavailableError as exc:
+            raise ConfigError(
+                f"{Path(directory)}: cannot write the contest database ({exc.cause}); serve needs a "
+                "writable contest folder on a disk with free space"
+            ) from None
+    boards = LeaderboardCache(store)
+    team_limiter = RateLimiter(limits.team_rate, limits.team_burst)
+    work_limiter = anyio.CapacityLimiter(limits.work_threads)
     app = fastapi.FastAPI(title=config.title, docs_url=None, redoc_url=None, openapi_url=None)
+
+    # --- errors ------------------------------------------------------------------
+    @app.exception_handler(Refusal)
+    async def on_refusal(request: Request, exc: Refusal) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(InputError)
     async def on_input_error(request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=error_status(exc))
+
+    @app.exception_handler(StoreUnavailableError)
+    async def on_store_error(request: Request, exc: StoreUnavailableError) -> JSONResponse:
+        return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers={"Retry-After": "60"})
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return JSONResponse(
-            {"detail": f"{where or 'request'}: {first.get('msg', 'invalid request')}"}, status_code=422
+            {"detail": f"{where or 'request'}: {first.get('msg', 'invalid request')}"}, status_code=400
         )
 
-    def unauthorized(detail: str) -> fastapi.HTTPException:
-        return fastapi.HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
+    # --- who is asking -----------------------------------------------------------
     def bearer(request: Request) -> str:
         header = request.headers.get("authorization")
         if not header:
@@ -124,18 +163,67 @@ def create_app(directory: str | Path):
         return token.strip()
 
     def team_of(token: str) -> Team:
+        """The token's team, within its request rate, or a refusal."""
         team = store.team_for_token(token) if token else None
         if team is None:
             raise unauthorized("invalid team token; use the token the organiser gave your team")
+        wait = team_limiter.wait_time(team.id)
+        if wait > 0:
+            raise Refusal(
+                429,
+                f"too many requests from your team (at most {limits.team_rate:g} per second, "
+                f"{limits.team_burst} at once); retry in {math.ceil(wait)} s",
+                {"Retry-After": str(math.ceil(wait))},
+            )
         return team
 
-    def current_team(token: str = Depends(bearer)) -> Team:
-        return team_of(token)
+    def current_team(request: Request) -> Team:
+        return team_of(bearer(request))
 
-    def admin(token: str = Depends(bearer)) -> None:
-        if not store.is_admin(token):
+    def admin(request: Request) -> None:
+        if not store.is_admin(bearer(request)):
             raise unauthorized("invalid admin token")
 
+    def idempotency_key(request: Request) -> str | None:
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            return None
+        if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not all(32 <= ord(c) < 127 for c in key):
+            raise Refusal(
+                400, f"the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+            )
+        return key
+
+    # --- reading bodies ----------------------------------------------------------
+    async def form_of(request: Request):
+        return await request.form(max_files=2, max_fields=20, max_part_size=config.max_upload_bytes + 1)
+
+    async def upload_in(form) -> bytes:
+        file = form.get("file")
+        if file is None:
+            raise SubmissionError("no file sent; send the CSV in the multipart field 'file'")
+        if isinstance(file, str):
+            raise SubmissionError(
+                "the multipart field 'file' is a text field; send the CSV as a file upload "
+                "(curl -F file=@submission.csv)"
+            )
+        return await file.read(config.max_upload_bytes + 1)
+
+    async def json_of(request: Request, shape: str) -> dict:
+        try:
+            payload = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if not isinstance(payload, dict):
+            raise InputError(f"send JSON {shape}")
+        return payload
+
+    async def submit(team: Team, data: bytes, key: str | None = None) -> Submission:
+        """Parse, score and record on the worker pool (the event loop keeps answering)."""
+        work = partial(contest.submit, team, data, idempotency_key=key)
+        return await anyio.to_thread.run_sync(work, limiter=work_limiter)
+
+    # --- pages -------------------------------------------------------------------
     def page(name: str, **context: Any) -> str:
         closed_at = store.closed_at()
         base = {
@@ -149,150 +237,167 @@ def create_app(directory: str | Path):
         }
         return render(name, **{**base, **context})
 
-    def read_upload(file: UploadFile | None) -> bytes:
-        if file is None:
-            raise SubmissionError("no file sent; send the CSV in the multipart field 'file'")
-        return file.file.read(config.max_upload_bytes + 1)
-
-    def leaderboard_rows() -> tuple[list[dict], bool]:
-        closed = contest.is_closed()
-        return [r.to_dict(closed=closed) for r in leaderboard(store, closed=closed)], closed
-
-    # --- pages -------------------------------------------------------------------
-    @app.get("/", response_class=HTMLResponse)
-    def leaderboard_page() -> str:
-        rows, closed = leaderboard_rows()
+    def board_html(rows, closed) -> bytes:
         return page(
-            "leaderboard.html", rows=rows, metric=config.metric, public_pct=f"{config.public_fraction:.0%}"
+            "leaderboard.html",
+            rows=[r.to_dict(closed=closed) for r in rows],
+            metric=config.metric,
+            public_pct=f"{config.public_fraction:.0%}",
+        ).encode()
+
+    def board_json(rows, closed) -> bytes:
+        data = {"rows": [r.to_dict(closed=closed) for r in rows], "closed": closed, "metric": config.metric}
+        return json.dumps(data).encode()
+
+    def board_csv(rows, closed) -> bytes:
+        return leaderboard_csv(rows, closed=closed).encode()
+
+    @app.get("/")
+    async def leaderboard_page() -> Response:
+        return Response(
+            boards.get("html", board_html),
+            media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": "no-cache"},
         )
 
     @app.get("/leaderboard.csv")
-    def leaderboard_download() -> Response:
-        closed = contest.is_closed()
-        text = leaderboard_csv(leaderboard(store, closed=closed), closed=closed)
-        return PlainTextResponse(
-            text,
+    async def leaderboard_download() -> Response:
+        return Response(
+            boards.get("csv", board_csv),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="leaderboard.csv"'},
+            headers={"Content-Disposition": 'attachment; filename="leaderboard.csv"', "Cache-Control": "no-cache"},
         )
 
     def submit_page(**context: Any) -> str:
-        return page(
-            "submit.html", max_bytes=config.max_upload_bytes, daily_limit=config.daily_limit, **context
-        )
+        return page("submit.html", max_bytes=config.max_upload_bytes, daily_limit=config.daily_limit, **context)
+
+    def html_refusal(exc: Exception, render_page) -> HTMLResponse:
+        if isinstance(exc, Refusal):
+            return HTMLResponse(render_page(error=exc.detail), status_code=exc.status, headers=exc.headers)
+        if isinstance(exc, StoreUnavailableError):
+            return HTMLResponse(render_page(error=UNAVAILABLE), status_code=503, headers={"Retry-After": "60"})
+        if isinstance(exc, StarletteHTTPException):
+            return HTMLResponse(render_page(error=str(exc.detail)), status_code=exc.status_code)
+        return HTMLResponse(render_page(error=str(exc)), status_code=error_status(exc))  # InputError
+
+    REFUSALS = (Refusal, InputError, StoreUnavailableError, StarletteHTTPException)
 
     @app.get("/submit", response_class=HTMLResponse)
     def submit_form() -> str:
         return submit_page()
 
     @app.post("/submit", response_class=HTMLResponse)
-    def submit_from_form(token: str = Form(""), file: UploadFile | None = File(None)) -> HTMLResponse:
+    async def submit_from_form(request: Request) -> HTMLResponse:
         try:
-            team = team_of(token.strip())
-            sub = contest.submit(team, read_upload(file))
-        except fastapi.HTTPException as exc:
-            return HTMLResponse(submit_page(error=exc.detail), status_code=exc.status_code)
-        except InputError as exc:
-            return HTMLResponse(submit_page(error=str(exc)), status_code=error_status(exc))
+            form = await form_of(request)
+            team = team_of(str(form.get("token", "")).strip())
+            contest.check_can_submit(team)
+            sub = await submit(team, await upload_in(form))
+        except REFUSALS as exc:
+            return html_refusal(exc, submit_page)
         return HTMLResponse(submit_page(result=sub, team=team.name))
 
-    def me_page(token: str, **context: Any) -> HTMLResponse:
-        try:
-            team = team_of(token.strip())
-        except fastapi.HTTPException as exc:
-            return HTMLResponse(page("me.html", error=exc.detail), status_code=exc.status_code)
+    def me_page(team: Team, token: str, **context: Any) -> str:
         subs = store.submissions(team.id)
         finals = {s.id for s in final_submissions(subs)}
-        return HTMLResponse(
-            page(
-                "me.html",
-                team=team.name,
-                token=token.strip(),
-                subs=subs,
-                finals=finals,
-                max_final=config.max_final,
-                **context,
-            )
+        return page(
+            "me.html", team=team.name, token=token, subs=subs, finals=finals, max_final=config.max_final, **context
         )
+
+    def me_login(**context: Any) -> str:
+        return page("me.html", **context)
 
     @app.get("/me", response_class=HTMLResponse)
     def me_form() -> str:
-        return page("me.html")
+        return me_login()
 
     @app.post("/me", response_class=HTMLResponse)
-    def me_history(token: str = Form("")) -> HTMLResponse:
-        return me_page(token)
+    async def me_history(request: Request) -> HTMLResponse:
+        try:
+            form = await form_of(request)
+            token = str(form.get("token", "")).strip()
+            team = team_of(token)
+            return HTMLResponse(await run_in_threadpool(me_page, team, token))
+        except REFUSALS as exc:
+            return html_refusal(exc, me_login)
 
     @app.post("/me/final", response_class=HTMLResponse)
-    def me_final(token: str = Form(""), final: list[int] = Form([])) -> HTMLResponse:
+    async def me_final(request: Request) -> HTMLResponse:
         try:
-            team = team_of(token.strip())
-            store.select_final(team.id, final, max_final=config.max_final)
-        except fastapi.HTTPException as exc:
-            return HTMLResponse(page("me.html", error=exc.detail), status_code=exc.status_code)
-        except InputError as exc:
-            return me_page(token, error=str(exc))
-        return me_page(token, message="Your final choice was saved.")
+            form = await form_of(request)
+            token = str(form.get("token", "")).strip()
+            team = team_of(token)
+        except REFUSALS as exc:
+            return html_refusal(exc, me_login)
+        try:
+            ids = [parse_id(str(v)) for v in form.getlist("final")]
+            await run_in_threadpool(partial(store.select_final, team.id, ids, max_final=config.max_final))
+        except REFUSALS as exc:
+            return html_refusal(exc, partial(me_page, team, token))
+        return HTMLResponse(
+            await run_in_threadpool(partial(me_page, team, token, message="Your final choice was saved."))
+        )
 
     # --- API ---------------------------------------------------------------------
     @app.get("/api/leaderboard")
-    def api_leaderboard() -> dict:
-        rows, closed = leaderboard_rows()
-        return {"rows": rows, "closed": closed, "metric": config.metric}
+    async def api_leaderboard() -> Response:
+        return Response(
+            boards.get("json", board_json), media_type="application/json", headers={"Cache-Control": "no-cache"}
+        )
 
     @app.post("/api/submissions")
-    def api_submit(team: Team = Depends(current_team), file: UploadFile | None = File(None)) -> dict:
-        sub = contest.submit(team, read_upload(file))
-        return {"id": sub.id, "public_score": sub.public_score}
+    async def api_submit(request: Request) -> JSONResponse:
+        team = current_team(request)
+        key = idempotency_key(request)
+        if key is None or store.find_idempotent(team.id, key) is None:
+            contest.check_can_submit(team)  # a replay is answered even at the limit or after the close
+        sub = await submit(team, await upload_in(await form_of(request)), key)
+        headers = {"Idempotent-Replayed": "true"} if sub.replayed else {}
+        return JSONResponse({"id": sub.id, "public_score": sub.public_score}, headers=headers)
 
     @app.get("/api/submissions")
     def api_history(team: Team = Depends(current_team)) -> dict:
         closed = contest.is_closed()
         subs = store.submissions(team.id)
-        finals = [s.id for s in final_submissions(subs)]
         return {
             "team": team.name,
-            "final": finals,
+            "final": [s.id for s in final_submissions(subs)],
             "submissions": [_submission_json(s, closed=closed) for s in subs],
         }
 
     @app.get("/api/submissions/{submission_id}/file")
-    def api_file(submission_id: int, team: Team = Depends(current_team)) -> Response:
-        data = store.submission_file(team.id, submission_id)
+    def api_file(submission_id: str, team: Team = Depends(current_team)) -> Response:
+        number = parse_id(submission_id)
+        data = store.submission_file(team.id, number)
         return Response(
             data,
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="submission-{submission_id}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="submission-{number}.csv"'},
         )
 
     @app.put("/api/final")
-    def api_final(payload: dict, team: Team = Depends(current_team)) -> dict:
-        ids = payload.get("ids")
+    async def api_final(request: Request) -> dict:
+        team = current_team(request)
+        ids = (await json_of(request, '{"ids": [submission ids]}')).get("ids")
         if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             raise InputError('send JSON {"ids": [submission ids]}')
-        store.select_final(team.id, ids, max_final=config.max_final)
-        return {"final": [s.id for s in final_submissions(store.submissions(team.id))]}
+        await run_in_threadpool(partial(store.select_final, team.id, ids, max_final=config.max_final))
+        subs = await run_in_threadpool(store.submissions, team.id)
+        return {"final": [s.id for s in final_submissions(subs)]}
 
-    @app.post("/api/teams", dependencies=[Depends(admin)])
-    def api_add_team(payload: dict) -> dict:
-        name = payload.get("name")
+    @app.post("/api/teams")
+    async def api_add_team(request: Request) -> dict:
+        admin(request)
+        name = (await json_of(request, '{"name": "team name"}')).get("name")
         if not isinstance(name, str):
             raise InputError('send JSON {"name": "team name"}')
-        team, token = store.add_team(name)
+        team, token = await run_in_threadpool(store.add_team, name)
         return {"team": team.name, "token": token}
 
     @app.post("/api/close", dependencies=[Depends(admin)])
     def api_close() -> dict:
         return {"closed_at": store.close()}
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_upload_bytes + FORM_OVERHEAD_BYTES)
-    return app
-
-
-def serve(
-    directory: str | Path, host: str = "127.0.0.1", port: int = 8000, *, access_log: bool = True
-) -> None:
-    """Run the contest site with uvicorn until interrupted."""
-    uvicorn = require("uvicorn", "challenge")
-    app = create_app(directory)
-    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info", server_header=False)
+    return RequestGuard(
+        app, max_body_bytes=config.max_upload_bytes + FORM_OVERHEAD_BYTES, body_timeout=limits.body_timeout
+    )

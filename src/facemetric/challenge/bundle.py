@@ -1,16 +1,24 @@
 """``create_challenge``: from labelled test pairs to an organiser folder and a participant bundle.
 
-Test images get anonymous ids and the pairs a seeded shuffled order with anonymous pair ids,
-so neither file names nor pair order leak a label. The split into public and private pairs
-is stratified by label and seeded. L2 and cosine baselines are scored and entered.
+Nothing a participant can see may carry a label, so every order in the bundle is drawn from a
+**secret** seed (128 random bits, kept in ``organiser/secret.json``, mixed with ``config.seed``):
+
+* the rows of ``test.npz`` (in protocol order they would sit by person name, so a same-person
+  pair's two rows would be close) and of ``train.npz``;
+* the anonymous image ids (``t00042`` numbers the rows), the anonymous pair ids and the order of
+  the lines of ``test_pairs.csv``, and which image of a pair comes first.
+
+The public/private split is stratified by label and drawn from the same seeds. L2 and cosine
+baselines are scored and entered.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
+import secrets
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +26,8 @@ import numpy as np
 
 from facemetric.challenge.config import ChallengeConfig, contest_paths, save_config
 from facemetric.challenge.contest import Answers, Contest, save_answers
+from facemetric.challenge.lock import META_KEY, lock_record
+from facemetric.challenge.public_data import public_protocol_warning
 from facemetric.challenge.scoring import check_metric
 from facemetric.challenge.split import stratified_split
 from facemetric.challenge.store import ChallengeStore
@@ -39,6 +49,7 @@ class CreatedChallenge:
     admin_token: str
     n_pairs: int
     n_public: int
+    warnings: tuple[str, ...] = ()
 
 
 def _check_disjoint(train: DescriptorSet, test: DescriptorSet) -> None:
@@ -115,16 +126,62 @@ def _write_bundle(
     write_text_atomic(bundle / "README.md", _readme(config, len(train), len(test), pair_ids.size))
 
 
+@dataclass(frozen=True)
+class Shuffle:
+    """Every participant-visible order of one contest, drawn from the secret seed."""
+
+    test_rows: np.ndarray  # bundle row k of test.npz holds protocol image test_rows[k]
+    train_rows: np.ndarray  # bundle row k of train.npz holds training row train_rows[k]
+    pair_order: np.ndarray  # pair p{k} is protocol pair pair_order[k]
+    swap: np.ndarray  # whether pair k lists its two images the other way round
+    split_seed: int
+
+
+def draw_shuffle(secret: int, seed: int, n_images: int, n_train: int, n_pairs: int) -> Shuffle:
+    rng = np.random.default_rng([secret, seed])
+    return Shuffle(
+        test_rows=rng.permutation(n_images),
+        train_rows=rng.permutation(n_train),
+        pair_order=rng.permutation(n_pairs),
+        swap=rng.random(n_pairs) < 0.5,
+        split_seed=int(rng.integers(2**63)),
+    )
+
+
+def anonymous_ids(prefix: str, n: int) -> np.ndarray:
+    """``t00000``, ``t00001``, ...: at least five digits, more when ``n`` needs them."""
+    width = max(5, len(str(n - 1)))
+    return np.array([f"{prefix}{i:0{width}d}" for i in range(n)])
+
+
+def _new_dir_beside(out: Path) -> Path:
+    """An empty folder with a random name next to ``out``, with the umask's permissions."""
+    while True:
+        work = out.parent / f".{out.name}.{secrets.token_hex(6)}"
+        try:
+            work.mkdir()
+        except FileExistsError:
+            continue
+        return work
+
+
 def create_challenge(
     train: DescriptorSet,
     test: DescriptorSet,
     protocol: PairProtocol,
     out: str | Path,
     config: ChallengeConfig = ChallengeConfig(),
+    *,
+    secret_seed: int | None = None,
+    protocol_format: str | None = None,
 ) -> CreatedChallenge:
     """Build the contest folder ``out`` (which must not exist yet); return it with the admin token.
 
-    The folder is built beside ``out`` and renamed into place at the end, so a failure leaves nothing.
+    ``secret_seed`` (default: 128 fresh random bits) draws every order participants see; it is
+    recorded in ``organiser/secret.json``. ``protocol_format`` (as detected by
+    ``facemetric.io.detect_format``) helps to tell a public benchmark, which the returned
+    ``warnings`` then name. The folder is built beside ``out`` and renamed into place at the
+    end, so a failure leaves nothing.
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -139,16 +196,19 @@ def create_challenge(
     flip = config.flip
     if flip == "sum" and (train.X_flip is None or test.X_flip is None):
         flip = "none"
-    rng = np.random.default_rng(config.seed)
-    image_order = rng.permutation(len(test))
-    anon = np.empty(len(test), dtype=object)
-    anon[image_order] = [f"t{i:05d}" for i in range(len(test))]
-    anon = anon.astype(str)
-    pair_order = rng.permutation(len(protocol))
-    pair_ids = np.array([f"p{i:05d}" for i in range(len(protocol))])
-    labels = protocol.labels[pair_order]
-    ia, ib = protocol.pairs[pair_order, 0], protocol.pairs[pair_order, 1]
-    public = stratified_split(labels, config.public_fraction, config.seed)
+    secret = secrets.randbits(128) if secret_seed is None else int(secret_seed)
+    shuffle = draw_shuffle(secret, config.seed, len(test), len(train), len(protocol))
+    test = test.subset(shuffle.test_rows)
+    train = train.subset(shuffle.train_rows)
+    row_of = np.empty(len(shuffle.test_rows), dtype=np.int64)
+    row_of[shuffle.test_rows] = np.arange(len(shuffle.test_rows))  # protocol image -> bundle row
+    anon = anonymous_ids("t", len(test))  # numbered by bundle row, so as random as the rows
+    pair_ids = anonymous_ids("p", len(protocol))
+    labels = protocol.labels[shuffle.pair_order]
+    first = row_of[protocol.pairs[shuffle.pair_order, 0]]
+    second = row_of[protocol.pairs[shuffle.pair_order, 1]]
+    ia, ib = np.where(shuffle.swap, second, first), np.where(shuffle.swap, first, second)
+    public = stratified_split(labels, config.public_fraction, shuffle.split_seed)
     metric = check_metric(config.metric, labels[public])
     check_metric(config.metric, labels[~public])
     config = replace(config, metric=metric, flip=flip, n_pairs=len(protocol))
@@ -162,7 +222,7 @@ def create_challenge(
         X=test.X, X_flip=test.X_flip, labels=np.full(len(test), ""), ids=anon, provenance=test.provenance
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    work = _new_dir_beside(out)
     try:
         _write_bundle(work, train, test_public, pair_ids, anon[ia], anon[ib], config)
         paths = contest_paths(work)
@@ -172,10 +232,15 @@ def create_challenge(
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(("id", "image", "label"))
             writer.writerows(zip(anon.tolist(), test.ids.tolist(), test.labels.tolist()))
+        write_text_atomic(
+            paths["secret"],
+            json.dumps({"secret_seed": str(secret), "seed": config.seed, "keep": "organiser only"}) + "\n",
+        )
         save_config(config, work)
         store = ChallengeStore(paths["db"])
         store.initialize()
         admin_token = store.new_admin_token()
+        store.set_meta(META_KEY, lock_record(config, paths["answers"]))
         contest = Contest(work)
         X = test.fused(flip).X
         for name, cls in BASELINES.items():
@@ -196,4 +261,5 @@ def create_challenge(
         admin_token=admin_token,
         n_pairs=len(protocol),
         n_public=int(public.sum()),
+        warnings=tuple(w for w in [public_protocol_warning(protocol, protocol_format)] if w),
     )

@@ -2,11 +2,16 @@
 
 A contest directory holds::
 
-    challenge.json        settings (this module's ChallengeConfig)
-    challenge.db          SQLite store: teams, token hashes, submissions (WAL mode)
-    organiser/answers.csv the hidden answers: pair_id,label,split (public|private)
+    challenge.json         settings (this module's ChallengeConfig)
+    challenge.db           SQLite store: teams, token hashes, submissions (WAL mode)
+    organiser/answers.csv  the hidden answers: pair_id,label,split (public|private)
     organiser/test_ids.csv the map from anonymous test ids to the original image ids
-    bundle/               what participants download (see facemetric.challenge.bundle)
+    organiser/secret.json  the secret seed of every order participants see
+    bundle/                what participants download (see facemetric.challenge.bundle)
+
+The settings that define the scores are locked when the contest is created (see
+:mod:`facemetric.challenge.lock`); ``title``, ``daily_limit``, ``max_final`` and
+``max_upload_bytes`` may be edited between two runs of the server.
 """
 
 from __future__ import annotations
@@ -23,12 +28,13 @@ CONFIG_NAME = "challenge.json"
 DB_NAME = "challenge.db"
 ANSWERS_NAME = "organiser/answers.csv"
 TEST_IDS_NAME = "organiser/test_ids.csv"
+SECRET_NAME = "organiser/secret.json"
 BUNDLE_DIR = "bundle"
 
 
 @dataclass(frozen=True)
 class ChallengeConfig:
-    """Settings fixed when the contest is created (``daily_limit`` and ``max_final`` may be edited)."""
+    """A contest's settings (see the module docstring for which ones may be edited later)."""
 
     title: str = "facemetric challenge"
     metric: str = "auc"
@@ -47,6 +53,8 @@ class ChallengeConfig:
             raise ConfigError(f"daily limit must be at least 1 submission per team; got {self.daily_limit}")
         if self.max_final < 1:
             raise ConfigError(f"max final must be at least 1; got {self.max_final}")
+        if self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer; got {self.seed}")
         if self.max_upload_bytes < 64:
             raise ConfigError(f"max upload size must be at least 64 bytes; got {self.max_upload_bytes}")
 
@@ -62,6 +70,7 @@ def contest_paths(directory: str | Path) -> dict[str, Path]:
         "db": root / DB_NAME,
         "answers": root / ANSWERS_NAME,
         "test_ids": root / TEST_IDS_NAME,
+        "secret": root / SECRET_NAME,
         "bundle": root / BUNDLE_DIR,
     }
 

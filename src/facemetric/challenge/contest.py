@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from facemetric.challenge.config import ChallengeConfig, contest_paths, load_config
-from facemetric.challenge.scoring import score_split
-from facemetric.challenge.store import ChallengeStore, Submission, Team
+from facemetric.challenge.lock import META_KEY, check_lock, lock_record
+from facemetric.challenge.scoring import PUBLIC_DECIMALS, score_split
+from facemetric.challenge.store import (
+    ChallengeStore,
+    ContestClosedError,
+    Submission,
+    Team,
+    check_same_file,
+    limit_error,
+    utc_now,
+)
 from facemetric.challenge.submission import parse_submission
 from facemetric.errors import bad_file
 from facemetric.io.atomic import atomic_open
@@ -61,30 +71,71 @@ def load_answers(path: str | Path) -> Answers:
 
 
 class Contest:
-    """Open the contest in ``directory``; ``submit`` validates, scores and records a file."""
+    """Open the contest in ``directory``; ``submit`` validates, scores and records a file.
+
+    Opening refuses a contest whose locked settings or answers changed since its creation.
+    """
 
     def __init__(self, directory: str | Path) -> None:
         self.paths = contest_paths(directory)
         self.config: ChallengeConfig = load_config(directory)
         self.store = ChallengeStore(self.paths["db"])
         self.store.check_exists()
+        self.store.upgrade()
+        recorded = self.store.get_meta(META_KEY)
+        if recorded is None:  # a contest created before the lock existed: lock it as it is now
+            self.store.set_meta(META_KEY, lock_record(self.config, self.paths["answers"]))
+        else:
+            check_lock(recorded, self.config, self.paths["answers"], self.paths["config"])
         self.answers = load_answers(self.paths["answers"])
         self.pair_index = self.answers.index()
 
     def score(self, scores: np.ndarray) -> tuple[float, float]:
-        """(public, private) contest scores of per-pair scores in answer order."""
+        """(public, private) contest scores of per-pair scores in answer order.
+
+        The public score is rounded to ``PUBLIC_DECIMALS`` decimals, here, before it is stored
+        or shown anywhere: full precision would tell a crafted file's author the label of a pair.
+        """
         a = self.answers
         seed = self.config.seed
         public = score_split(self.config.metric, a.labels[a.public], scores[a.public], seed=seed)
         private = score_split(self.config.metric, a.labels[~a.public], scores[~a.public], seed=seed + 1)
-        return public, private
+        return round(public, PUBLIC_DECIMALS), private
 
-    def submit(self, team: Team, data: bytes, *, enforce_limit: bool = True) -> Submission:
-        """Check ``data`` (CSV bytes), score it from the stored answers and record it atomically."""
+    def check_can_submit(self, team: Team) -> None:
+        """The cheap refusals, before any file is read: contest closed, daily limit used."""
+        if self.is_closed():
+            raise ContestClosedError("the contest is closed; submissions are no longer accepted")
+        if not team.is_baseline and self.store.used_today(team.id) >= self.config.daily_limit:
+            raise limit_error(self.config.daily_limit, utc_now().date().isoformat())
+
+    def replay(self, team: Team, data: bytes, idempotency_key: str | None) -> Submission | None:
+        """The earlier submission made under ``idempotency_key`` (same bytes required), or None."""
+        if idempotency_key is None:
+            return None
+        earlier = self.store.find_idempotent(team.id, idempotency_key)
+        if earlier is None:
+            return None
+        check_same_file(earlier, hashlib.sha256(data).hexdigest())
+        return replace(earlier, replayed=True)
+
+    def submit(
+        self, team: Team, data: bytes, *, enforce_limit: bool = True, idempotency_key: str | None = None
+    ) -> Submission:
+        """Check ``data`` (CSV bytes), score it from the stored answers and record it atomically.
+
+        With ``idempotency_key``, a key the team used before returns the earlier submission
+        (``replayed=True``), counted once, without scoring again.
+        """
+        earlier = self.replay(team, data, idempotency_key)
+        if earlier is not None:
+            return earlier
         scores = parse_submission(data, self.pair_index, max_bytes=self.config.max_upload_bytes)
         public, private = self.score(scores)
         limit = self.config.daily_limit if enforce_limit and not team.is_baseline else None
-        return self.store.add_submission(team.id, data, public, private, daily_limit=limit)
+        return self.store.add_submission(
+            team.id, data, public, private, daily_limit=limit, idempotency_key=idempotency_key
+        )
 
     def is_closed(self) -> bool:
         return self.store.closed_at() is not None

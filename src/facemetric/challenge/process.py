@@ -9,9 +9,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 
 from facemetric.errors import ConfigError
 
@@ -25,11 +25,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @dataclass
 class ServerProcess:
-    """A ``facemetric challenge serve`` child process."""
+    """A ``facemetric challenge serve`` child process.
+
+    ``serve_args`` are added to the command line (``["--team-rate", "100"]``); ``preexec_fn`` runs
+    in the child before it starts (tests use it to set resource limits).
+    """
 
     directory: Path
     port: int
     host: str = "127.0.0.1"
+    serve_args: list[str] = field(default_factory=list)
+    preexec_fn: Callable[[], None] | None = None
     proc: subprocess.Popen | None = None
     log: IO[bytes] | None = None
 
@@ -51,16 +57,18 @@ class ServerProcess:
             "--port",
             str(self.port),
             "--no-access-log",
+            *self.serve_args,
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         # The log goes to a temporary file, never to a pipe that nobody reads and that could fill up.
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=self.log, env=env, preexec_fn=self.preexec_fn
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                self.log.seek(0)
-                err = self.log.read().decode(errors="replace")
+                err = self.log_text()
                 raise ConfigError(
                     f"the contest server exited with code {self.proc.returncode}: {err.strip()[-500:]}"
                 )
@@ -72,6 +80,13 @@ class ServerProcess:
                 time.sleep(0.1)
         self.stop()
         raise ConfigError(f"the contest server did not answer on {self.url} within {timeout:.0f} s")
+
+    def log_text(self) -> str:
+        """What the server wrote to stderr so far."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def kill(self) -> None:
         """SIGKILL: the crash the fault test simulates."""

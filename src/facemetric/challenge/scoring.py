@@ -16,6 +16,10 @@ import numpy as np
 
 from facemetric.errors import ConfigError
 
+# Public scores are rounded to this many decimals before they are stored or shown (as Kaggle does);
+# docs/challenge.md ("Probing") says what rounding and the daily limit leave to a prober.
+PUBLIC_DECIMALS = 5
+
 
 def check_metric(metric: str, labels: np.ndarray | None = None) -> str:
     """Return the canonical metric name, or raise naming the accepted forms.

@@ -4,6 +4,11 @@ One connection per worker thread, WAL mode, a busy timeout, and ``synchronous=FU
 accepted submission (file, scores, team) is written in one transaction, so a killed
 server never leaves half of one. Uploaded bytes live in the database, addressed by their
 SHA-256; no client-chosen file name is ever used.
+
+Every write transaction also increments the ``generation`` counter in ``meta``, so that any
+process can tell cheaply whether anything changed (the server's leaderboard cache uses it).
+A database that cannot be read or written (read-only folder, full or failing disk, a lock held
+too long) raises :class:`StoreUnavailableError`, which the server answers with a 503.
 """
 
 from __future__ import annotations
@@ -11,15 +16,16 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from facemetric.challenge.names import check_new_name, check_team_name
 from facemetric.challenge.tokens import hash_token, new_token, token_matches
-from facemetric.errors import ConfigError, InputError
+from facemetric.errors import ConfigError, FacemetricError, InputError
+from facemetric.io.atomic import atomic_path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,9 +50,21 @@ CREATE TABLE IF NOT EXISTS submissions (
     selected INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS submissions_by_team_day ON submissions (team_id, day);
+CREATE INDEX IF NOT EXISTS submissions_by_team_public ON submissions (team_id, public_score DESC, id);
+CREATE TABLE IF NOT EXISTS idempotency (
+    team_id INTEGER NOT NULL REFERENCES teams(id),
+    key TEXT NOT NULL,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    PRIMARY KEY (team_id, key)
+);
 """
 
-MAX_TEAM_NAME = 64
+SUBMISSION_COLUMNS = "id, team_id, created_at, sha256, n_bytes, public_score, private_score, selected"
+BY_IDEMPOTENCY_KEY = (
+    f"SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = "
+    "(SELECT submission_id FROM idempotency WHERE team_id = ? AND key = ?)"
+)
+MAX_ID = 2**63 - 1  # SQLite's INTEGER range; larger ids cannot exist
 
 
 class ContestClosedError(InputError):
@@ -59,6 +77,22 @@ class LimitError(InputError):
 
 class NotFoundError(InputError):
     """No such team or submission (for this team)."""
+
+
+class IdempotencyConflictError(InputError):
+    """An ``Idempotency-Key`` was used before for another file."""
+
+
+class StoreUnavailableError(FacemetricError):
+    """The database cannot be read or written now (permissions, full or failing disk, a long lock)."""
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        self.path = path
+        self.cause = str(cause)
+        super().__init__(
+            f"{path}: the contest database cannot be used ({cause}); check the folder's permissions "
+            "and the free disk space"
+        )
 
 
 @dataclass(frozen=True)
@@ -78,22 +112,45 @@ class Submission:
     public_score: float
     private_score: float
     selected: bool
+    replayed: bool = False  # True when an Idempotency-Key returned this earlier submission
+
+
+@dataclass(frozen=True)
+class TeamSummary:
+    """What the leaderboard needs of one team, read in one consistent snapshot."""
+
+    team: Team
+    entries: int
+    last_submission: str | None
+    best_public: Submission | None  # earliest of the best public ones
+    selected: list[Submission]
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def check_team_name(name: str) -> str:
-    """Strip and validate a team name; any printable text up to 64 characters is allowed."""
-    name = unicodedata.normalize("NFC", name).strip()
-    if not name:
-        raise InputError("team name is empty; give a name of 1 to 64 printable characters")
-    if len(name) > MAX_TEAM_NAME:
-        raise InputError(f"team name has {len(name)} characters; use at most {MAX_TEAM_NAME}")
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise InputError("team name contains control characters; use printable characters only")
-    return name
+def _submission(row) -> Submission:
+    return Submission(
+        int(row[0]), int(row[1]), str(row[2]), str(row[3]), int(row[4]), float(row[5]), float(row[6]), bool(row[7])
+    )
+
+
+def _is_storage_failure(exc: BaseException) -> bool:
+    """Operational errors (I/O, full disk, read-only, locked) and a damaged file; not caller mistakes."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def _short_id(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 20 else text[:17] + "..."
+
+
+def check_submission_id(value: int) -> int:
+    """Refuse ids outside SQLite's integer range as unknown (rather than overflowing)."""
+    if not 0 < value <= MAX_ID:
+        raise NotFoundError(f"your team has no submission {_short_id(value)}")
+    return value
 
 
 class ChallengeStore:
@@ -117,29 +174,47 @@ class ChallengeStore:
         """This thread's connection (a pool of one per worker thread), in autocommit mode.
 
         Keeping connections open spares the checkpoint SQLite runs when the last one closes;
-        callers open transactions explicitly with :meth:`transaction`.
+        callers open transactions explicitly with :meth:`transaction`. A storage failure closes
+        the connection (the next call opens a fresh one) and raises :class:`StoreUnavailableError`.
         """
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._open()
-        yield conn
+        try:
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = self._open()
+            yield conn
+        except sqlite3.Error as exc:
+            if not _is_storage_failure(exc):
+                raise
+            self.disconnect()
+            raise StoreUnavailableError(self.path, exc) from exc
 
     def disconnect(self) -> None:
         """Close this thread's connection (before moving or copying the database)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            conn.close()
             self._local.conn = None
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+        """``BEGIN IMMEDIATE`` ... bump the generation, ``COMMIT``; rolled back on any error."""
         with self.connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('generation', '1') "
+                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
                 raise
             conn.execute("COMMIT")
 
@@ -156,6 +231,47 @@ class ChallengeStore:
         if not self.path.exists():
             raise InputError(f"{self.path}: contest database not found; create the contest first")
 
+    def check_writable(self) -> None:
+        """One real write (the time the contest was last opened for serving), or StoreUnavailableError."""
+        self.set_meta("last_served_at", utc_now().isoformat(timespec="seconds"))
+
+    def upgrade(self) -> None:
+        """Add what later versions need to a database made by an earlier one (tables, indexes)."""
+        with self.connect() as conn:
+            missing = [
+                name
+                for name in ("idempotency", "submissions_by_team_public")
+                if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is None
+            ]
+            if missing:
+                conn.executescript(SCHEMA)
+
+    def backup(self, target: str | Path) -> int:
+        """Copy the database to ``target`` with SQLite's online backup API; return its submissions.
+
+        The copy is a consistent snapshot that includes what is still in the WAL, taken while the
+        server keeps running; it is written next to ``target`` and renamed into place.
+        """
+        source = self._open()
+        try:
+            with atomic_path(target) as tmp:
+                copy = sqlite3.connect(tmp)
+                try:
+                    source.backup(copy)
+                    count = int(copy.execute("SELECT COUNT(*) FROM submissions").fetchone()[0])
+                    problems = [r[0] for r in copy.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+                finally:
+                    copy.close()
+                if problems:
+                    raise ConfigError(f"{self.path}: the backup failed SQLite's integrity check: {problems[0]}")
+        except sqlite3.Error as exc:
+            if not _is_storage_failure(exc):
+                raise
+            raise StoreUnavailableError(self.path, exc) from exc
+        finally:
+            source.close()
+        return count
+
     # --- meta --------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         with self.connect() as conn:
@@ -165,6 +281,11 @@ class ChallengeStore:
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """A number that changes with every committed write, from any process."""
+        value = self.get_meta("generation")
+        return 0 if value is None else int(value)
 
     def new_admin_token(self) -> str:
         """Create (or replace) the admin token; returns it once, stores its hash."""
@@ -191,21 +312,23 @@ class ChallengeStore:
 
     # --- teams -------------------------------------------------------------------
     def add_team(self, name: str, *, baseline: bool = False) -> tuple[Team, str | None]:
-        """Add a team; returns it and its token (None for baselines, which never log in)."""
+        """Add a team; returns it and its token (None for baselines, which never log in).
+
+        A name that looks like an existing one (see :mod:`facemetric.challenge.names`) is refused.
+        """
         name = check_team_name(name)
         token = None if baseline else new_token()
         with self.transaction() as conn:
             if conn.execute("SELECT 1 FROM meta WHERE key = 'closed_at'").fetchone():
                 raise ContestClosedError("the contest is closed; no new teams can join")
-            key = name.casefold()
-            if conn.execute("SELECT 1 FROM teams WHERE name_key = ?", (key,)).fetchone():
-                raise InputError(f"a team named {name!r} already exists; choose another name")
+            existing = [str(r[0]) for r in conn.execute("SELECT name FROM teams").fetchall()]
+            check_new_name(name, existing, baseline=baseline)
             cur = conn.execute(
                 "INSERT INTO teams (name, name_key, token_hash, is_baseline, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (
                     name,
-                    key,
+                    name.casefold(),
                     None if token is None else hash_token(token),
                     int(baseline),
                     utc_now().isoformat(timespec="seconds"),
@@ -231,14 +354,47 @@ class ChallengeStore:
         return [Team(id=int(r[0]), name=str(r[1]), is_baseline=bool(r[2])) for r in rows]
 
     # --- submissions -------------------------------------------------------------
+    def used_today(self, team_id: int) -> int:
+        """How many submissions the team has made on the current UTC day."""
+        day = utc_now().date().isoformat()
+        with self.connect() as conn:
+            return int(
+                conn.execute(
+                    "SELECT COUNT(*) FROM submissions WHERE team_id = ? AND day = ?", (team_id, day)
+                ).fetchone()[0]
+            )
+
+    def find_idempotent(self, team_id: int, key: str) -> Submission | None:
+        """The submission a team made under ``key``, if any."""
+        with self.connect() as conn:
+            row = conn.execute(BY_IDEMPOTENCY_KEY, (team_id, key)).fetchone()
+        return None if row is None else _submission(row)
+
     def add_submission(
-        self, team_id: int, data: bytes, public_score: float, private_score: float, *, daily_limit: int | None
+        self,
+        team_id: int,
+        data: bytes,
+        public_score: float,
+        private_score: float,
+        *,
+        daily_limit: int | None,
+        idempotency_key: str | None = None,
     ) -> Submission:
-        """Record one scored submission atomically; enforce the daily limit inside the transaction."""
+        """Record one scored submission atomically; enforce the daily limit inside the transaction.
+
+        With ``idempotency_key``, a key the team used before returns that earlier submission
+        (``replayed=True``) without counting again, or raises if it was used for other bytes.
+        """
         now = utc_now()
         day = now.date().isoformat()
         digest = hashlib.sha256(data).hexdigest()
         with self.transaction() as conn:
+            if idempotency_key is not None:
+                row = conn.execute(BY_IDEMPOTENCY_KEY, (team_id, idempotency_key)).fetchone()
+                if row is not None:
+                    earlier = _submission(row)
+                    check_same_file(earlier, digest)
+                    return replace(earlier, replayed=True)
             if conn.execute("SELECT 1 FROM meta WHERE key = 'closed_at'").fetchone():
                 raise ContestClosedError("the contest is closed; submissions are no longer accepted")
             if daily_limit is not None:
@@ -246,58 +402,84 @@ class ChallengeStore:
                     "SELECT COUNT(*) FROM submissions WHERE team_id = ? AND day = ?", (team_id, day)
                 ).fetchone()[0]
                 if used >= daily_limit:
-                    raise LimitError(
-                        f"your team has used its {daily_limit} submissions for {day} (UTC); "
-                        "try again after midnight UTC"
-                    )
+                    raise limit_error(daily_limit, day)
             conn.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (digest, data))
+            stamp = now.isoformat(timespec="milliseconds")
             cur = conn.execute(
                 "INSERT INTO submissions"
                 " (team_id, created_at, day, sha256, n_bytes, public_score, private_score)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    team_id,
-                    now.isoformat(timespec="milliseconds"),
-                    day,
-                    digest,
-                    len(data),
-                    float(public_score),
-                    float(private_score),
-                ),
+                (team_id, stamp, day, digest, len(data), float(public_score), float(private_score)),
             )
             sub_id = int(cur.lastrowid)
+            if idempotency_key is not None:
+                conn.execute(
+                    "INSERT INTO idempotency (team_id, key, submission_id) VALUES (?, ?, ?)",
+                    (team_id, idempotency_key, sub_id),
+                )
         return Submission(
-            sub_id,
-            team_id,
-            now.isoformat(timespec="milliseconds"),
-            digest,
-            len(data),
-            float(public_score),
-            float(private_score),
-            False,
+            sub_id, team_id, stamp, digest, len(data), float(public_score), float(private_score), False
         )
 
     def submissions(self, team_id: int | None = None) -> list[Submission]:
         """All submissions, or one team's, oldest first."""
-        query = (
-            "SELECT id, team_id, created_at, sha256, n_bytes, public_score, private_score, selected "
-            "FROM submissions"
-        )
+        query = f"SELECT {SUBMISSION_COLUMNS} FROM submissions"
         args: tuple = ()
         if team_id is not None:
             query += " WHERE team_id = ?"
             args = (team_id,)
         with self.connect() as conn:
             rows = conn.execute(query + " ORDER BY id", args).fetchall()
+        return [_submission(r) for r in rows]
+
+    def team_summaries(self) -> list[TeamSummary]:
+        """Per team: entries, last submission, best public submission and chosen finals (one snapshot)."""
+        with self.connect() as conn:
+            conn.execute("BEGIN")
+            try:
+                teams = [
+                    Team(int(r[0]), str(r[1]), bool(r[2]))
+                    for r in conn.execute("SELECT id, name, is_baseline FROM teams ORDER BY id")
+                ]
+                counts = {
+                    int(r[0]): (int(r[1]), str(r[2]))
+                    for r in conn.execute(
+                        "SELECT team_id, COUNT(*), MAX(created_at) FROM submissions GROUP BY team_id"
+                    )
+                }
+                best = {
+                    s.team_id: s
+                    for s in map(
+                        _submission,
+                        conn.execute(
+                            f"SELECT {SUBMISSION_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER "
+                            "(PARTITION BY team_id ORDER BY public_score DESC, id) AS rank_in_team "
+                            "FROM submissions) WHERE rank_in_team = 1"
+                        ),
+                    )
+                }
+                selected: dict[int, list[Submission]] = {}
+                for row in conn.execute(
+                    f"SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE selected = 1 ORDER BY id"
+                ):
+                    sub = _submission(row)
+                    selected.setdefault(sub.team_id, []).append(sub)
+            finally:
+                conn.execute("COMMIT")
         return [
-            Submission(
-                int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]), float(r[5]), float(r[6]), bool(r[7])
+            TeamSummary(
+                team=t,
+                entries=counts.get(t.id, (0, None))[0],
+                last_submission=counts.get(t.id, (0, None))[1],
+                best_public=best.get(t.id),
+                selected=selected.get(t.id, []),
             )
-            for r in rows
+            for t in teams
         ]
 
     def submission_file(self, team_id: int, submission_id: int) -> bytes:
         """The bytes a team submitted; another team's submission is reported as not found."""
+        check_submission_id(submission_id)
         with self.connect() as conn:
             row = conn.execute(
                 "SELECT b.data FROM submissions s JOIN blobs b ON b.sha256 = s.sha256 "
@@ -310,7 +492,7 @@ class ChallengeStore:
 
     def select_final(self, team_id: int, submission_ids: list[int], *, max_final: int) -> None:
         """Replace a team's choice of final submissions (empty: back to its best public one)."""
-        ids = sorted(set(int(i) for i in submission_ids))
+        ids = sorted(set(check_submission_id(int(i)) for i in submission_ids))
         if len(ids) > max_final:
             raise InputError(f"choose at most {max_final} final submission(s); got {len(ids)}")
         with self.transaction() as conn:
@@ -338,3 +520,18 @@ class ChallengeStore:
             if orphans:
                 problems.append(f"{orphans} submission(s) without their file")
         return problems
+
+
+def limit_error(daily_limit: int, day: str) -> LimitError:
+    return LimitError(
+        f"your team has used its {daily_limit} submissions for {day} (UTC); try again after midnight UTC"
+    )
+
+
+def check_same_file(earlier: Submission, digest: str) -> None:
+    """An Idempotency-Key replays only the file it was first used with."""
+    if earlier.sha256 != digest:
+        raise IdempotencyConflictError(
+            f"this Idempotency-Key was already used for another file (submission {earlier.id}); "
+            "use a new key for a new file"
+        )

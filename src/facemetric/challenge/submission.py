@@ -5,12 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 
 import numpy as np
 
 from facemetric.errors import InputError
 
 HEADER = ("pair_id", "score")
+# A score is a plain ASCII decimal: optional sign, digits with at most one '.', optional exponent.
+# Python's float() also takes '1_000', full-width or Arabic-Indic digits and Unicode spaces; these
+# are refused, so that every file means the same number to every reader.
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+BLANKS = " \t"  # the only characters stripped around a field
 
 
 class SubmissionError(InputError):
@@ -56,7 +63,7 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
         raise SubmissionError(
             f"the header line cannot be read ({exc}); start the file with pair_id,score"
         ) from exc
-    if tuple(h.strip() for h in header) != HEADER:
+    if tuple(h.strip(BLANKS) for h in header) != HEADER:
         raise SubmissionError(
             f"the first line must be the header 'pair_id,score'; got {_short(','.join(header))!r}"
         )
@@ -65,11 +72,11 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
     try:
         for row in reader:
             line = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip()):
+            if not row or (len(row) == 1 and not row[0].strip(BLANKS)):
                 continue
             if len(row) != 2:
                 raise SubmissionError(f"line {line}: expected 2 fields 'pair_id,score' but got {len(row)}")
-            pair_id, raw = row[0].strip(), row[1].strip()
+            pair_id, raw = row[0].strip(BLANKS), row[1].strip(BLANKS)
             where = pair_index.get(pair_id)
             if where is None:
                 raise SubmissionError(
@@ -82,10 +89,7 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
                     "give each pair exactly once"
                 )
             seen_on[pair_id] = line
-            try:
-                value = float(raw)
-            except ValueError:
-                raise SubmissionError(f"line {line}: score {_short(raw)!r} is not a number") from None
+            value = parse_score(raw, line)
             if not math.isfinite(value):
                 raise SubmissionError(
                     f"line {line}: score {_short(raw)!r} is not finite; give a finite number for every pair"
@@ -100,6 +104,18 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
             f"give one score for each of the {len(pair_index)} pairs of test_pairs.csv"
         )
     return scores
+
+
+def parse_score(raw: str, line: int) -> float:
+    """The number in one score field, or an error naming the line (see ``NUMBER``)."""
+    if NUMBER.fullmatch(raw):
+        return float(raw)
+    if NON_FINITE.fullmatch(raw):
+        return math.nan
+    raise SubmissionError(
+        f"line {line}: score {_short(raw)!r} is not a number; write plain ASCII decimals such as "
+        "0.25, -3 or 1.5e-3 (no '_', no other digits or spaces)"
+    )
 
 
 def format_submission(pair_ids: np.ndarray, scores: np.ndarray) -> bytes:

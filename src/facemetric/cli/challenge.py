@@ -1,4 +1,4 @@
-"""`facemetric challenge`: host a contest (create, team add, serve, close, export, demo)."""
+"""`facemetric challenge`: host a contest (create, team add, serve, close, export, backup, demo)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,16 @@ challenge_app.add_typer(team_app)
 
 
 def _load_protocol(path: Path, fmt: Optional[str]):
+    """The protocol and its format name (detected when not given)."""
     from facemetric.io import load_protocol
+    from facemetric.io.protocols import detect_format
 
-    return load_protocol(path, format=fmt)
+    fmt = fmt or detect_format(path)
+    return load_protocol(path, format=fmt), fmt
+
+
+def _warn(message: str) -> None:
+    typer.secho(f"warning: {message}", err=True, fg="yellow")
 
 
 def _config(**settings):
@@ -57,7 +64,10 @@ def create(
 ) -> None:
     """Create a contest: organiser answers, participant bundle, and the L2/cosine baselines.
 
-    The admin token is printed once, on the last line.
+    The admin token is printed once, on the last line. A warning goes to stderr when the test
+    pairs come from a public benchmark (their labels can then be looked up).
+
+    Example: facemetric challenge create --train train.npz --test test.npz --pairs pairs.csv --out contest/
     """
     from facemetric.challenge import create_challenge
     from facemetric.io import load_descriptors
@@ -72,9 +82,12 @@ def create(
         max_upload_bytes=max_upload_bytes,
         flip=flip,
     )
+    protocol, fmt = _load_protocol(pairs, pairs_format)
     created = create_challenge(
-        load_descriptors(train), load_descriptors(test), _load_protocol(pairs, pairs_format), out_dir, config
+        load_descriptors(train), load_descriptors(test), protocol, out_dir, config, protocol_format=fmt
     )
+    for message in created.warnings:
+        _warn(message)
     typer.echo(f"contest created in {created.directory}: {created.n_pairs} pairs, {created.n_public} public")
     typer.echo(f"participant bundle: {created.bundle}")
     typer.echo("admin token (shown once; keep it secret):")
@@ -109,20 +122,66 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind; keep 127.0.0.1 behind a reverse proxy."),
     port: int = typer.Option(8000, help="TCP port."),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
+    header_timeout: float = typer.Option(
+        10.0, help="Seconds a client has to send its request headers, from connecting."
+    ),
+    body_timeout: float = typer.Option(60.0, help="Seconds a client has to send a request body, whole."),
+    max_connections: int = typer.Option(
+        500, help="Open connections beyond which new ones get a 503 at once."
+    ),
+    team_rate: float = typer.Option(2.0, help="Requests per second a team may make, on average."),
+    team_burst: int = typer.Option(20, help="Requests a team may make at once, above that rate."),
+    work_threads: int = typer.Option(2, help="Submissions parsed and scored at the same time."),
 ) -> None:
-    """Serve the leaderboard, the submission form and the API with uvicorn."""
+    """Serve the leaderboard, the submission form and the API with uvicorn.
+
+    Refuses to start on a contest folder it cannot write, or whose locked settings changed.
+
+    Example: facemetric challenge serve contest/ --port 8000
+    """
+    from facemetric.challenge import ServerLimits
     from facemetric.challenge import serve as serve_contest
 
-    serve_contest(directory, host, port, access_log=access_log)
+    limits = ServerLimits(
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        max_connections=max_connections,
+        team_rate=team_rate,
+        team_burst=team_burst,
+        work_threads=work_threads,
+    )
+    serve_contest(directory, host, port, access_log=access_log, limits=limits)
 
 
 @challenge_app.command("close")
 def close(directory: Path = typer.Argument(..., help="The contest folder.")) -> None:
-    """Close the contest: stop submissions and reveal the private leaderboard."""
-    from facemetric.challenge import Contest
+    """Close the contest: stop submissions, then print the private leaderboard it reveals."""
+    from facemetric.challenge import Contest, leaderboard
+    from facemetric.challenge.demo import format_table
 
-    stamp = Contest(directory).store.close()
-    typer.echo(f"contest closed at {stamp}")
+    contest = Contest(directory)
+    stamp = contest.store.close()
+    typer.echo(f"contest closed at {stamp}; final (private) leaderboard:")
+    typer.echo(format_table(leaderboard(contest.store, closed=True)))
+
+
+@challenge_app.command("backup")
+def backup(
+    directory: Path = typer.Argument(..., help="The contest folder (the server may be running)."),
+    out: Path = typer.Argument(
+        ..., help="New folder for a complete copy of the contest, or a file name ending in .db."
+    ),
+) -> None:
+    """Copy a contest consistently with SQLite's online backup API, also while it is served.
+
+    A plain copy of challenge.db misses submissions still in its write-ahead log.
+
+    Example: facemetric challenge backup contest/ backups/contest-2026-05-01
+    """
+    from facemetric.challenge import backup_contest
+
+    db, count = backup_contest(directory, out)
+    typer.echo(f"backed up {count} submission(s) to {db}")
 
 
 @challenge_app.command("export")
@@ -178,10 +237,13 @@ def demo(
     seed: int = typer.Option(0, help="Seed of the split."),
     metric: str = typer.Option("auc", help="Contest metric: auc, accuracy or tar@far=<value>."),
 ) -> None:
-    """Play a whole contest: baselines and a learned metric, then print the final table."""
+    """Play a whole contest: baselines and a learned metric, then print the final table.
+
+    On a public benchmark (as LFW) it warns that such a contest is for practice only.
+    """
     import tempfile
 
-    from facemetric.challenge import run_demo
+    from facemetric.challenge import public_protocol_warning, run_demo
     from facemetric.challenge.demo import format_table
     from facemetric.io import load_descriptors
 
@@ -190,7 +252,11 @@ def demo(
     config = _config(
         title="facemetric demo challenge", metric=metric, public_fraction=public_fraction, seed=seed
     )
-    rows = run_demo(load_descriptors(descriptors), _load_protocol(pairs, None), out_dir, config)
+    protocol, fmt = _load_protocol(pairs, None)
+    warning = public_protocol_warning(protocol, fmt)
+    if warning:
+        _warn(warning)
+    rows = run_demo(load_descriptors(descriptors), protocol, out_dir, config)
     typer.echo(f"contest folder: {out_dir}")
     typer.echo(format_table(rows))
 

@@ -1,15 +1,27 @@
 """Atomic file writes: write to a temporary file in the same folder, fsync, then rename.
 
-A reader never sees a half-written file, and a crash leaves the old file in place.
+A reader never sees a half-written file, and a crash leaves the old file in place. The file
+gets the permissions the umask gives a new file (``tempfile.mkstemp`` would make it 0600).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
+
+
+def _new_file(directory: Path, prefix: str, suffix: str) -> Path:
+    """Create an empty file with a fresh random name, mode 0666 less the umask (as ``open`` would)."""
+    while True:
+        candidate = directory / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
 
 
 @contextmanager
@@ -17,11 +29,7 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix + ".tmp", dir=path.parent
-    )
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _new_file(path.parent, f".{path.name}.", suffix if suffix is not None else path.suffix + ".tmp")
     try:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
