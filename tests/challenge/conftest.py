@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import select
+import socket
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -61,6 +65,117 @@ def reference_scores(directory: Path, data: bytes) -> tuple[float, float]:
     return round(out[0], 5), out[1]
 
 
+@dataclass
+class Exchange:
+    """What a raw HTTP exchange gave: the server's bytes, how much body we sent, whether it closed."""
+
+    response: bytes
+    body_sent: int
+    closed: bool
+
+    @property
+    def status(self) -> int:
+        return int(self.response.split(b" ", 2)[1]) if self.response.startswith(b"HTTP/") else 0
+
+    def json(self) -> dict:
+        import json
+
+        return json.loads(self.response.split(b"\r\n\r\n", 1)[1])
+
+    def header(self, name: str) -> str | None:
+        head = self.response.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+        values = [line.split(":", 1)[1].strip() for line in head if line.lower().startswith(name.lower() + ":")]
+        return values[0] if values else None
+
+
+def raw_exchange(port: int, head: bytes, chunks=(), *, wait: float = 15.0) -> Exchange:
+    """Send ``head`` then the body ``chunks`` on one connection, reading whatever the server says.
+
+    Sending stops as soon as the server answers, closes, or stops reading for 5 s; then we wait up
+    to ``wait`` seconds for an answer (a server that waits for more body gives none: status 0).
+    """
+    sock = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    sock.setblocking(False)
+    state = {"response": b"", "sent": 0, "closed": False}
+
+    def read_some(timeout: float) -> None:
+        ready, _, _ = select.select([sock], [], [], timeout)
+        if ready:
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:
+                data = b""
+            except BlockingIOError:
+                return
+            state["response"] += data
+            state["closed"] = state["closed"] or not data
+
+    def send(data: bytes, *, count: bool) -> bool:
+        """False when the server answered, closed or stopped reading."""
+        view = memoryview(data)
+        while view:
+            readable, writable, _ = select.select([sock], [sock], [], 5)
+            if readable:
+                read_some(0)
+                if state["response"] or state["closed"]:
+                    return False
+            if not readable and not writable:
+                return False
+            if writable:
+                try:
+                    n = sock.send(view)
+                except (BrokenPipeError, ConnectionResetError):
+                    state["closed"] = True
+                    return False
+                view = view[n:]
+                state["sent"] += n if count else 0
+        return True
+
+    try:
+        if send(head, count=False):
+            for chunk in chunks:
+                if not send(chunk, count=True):
+                    break
+        deadline = time.monotonic() + wait
+        while not state["closed"] and time.monotonic() < deadline:
+            read_some(min(0.2, max(deadline - time.monotonic(), 0)))
+            if _complete(state["response"]):
+                read_some(1.0)  # a close right after the answer
+                break
+    finally:
+        sock.close()
+    return Exchange(state["response"], state["sent"], state["closed"])
+
+
+def _complete(response: bytes) -> bool:
+    head, sep, body = response.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return False
+
+
+def post_head(path: str, headers: dict[str, str]) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1"] + [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def multipart(data: bytes, *, field: str = "file", boundary: str = "fmcboundary") -> tuple[bytes, str]:
+    """A multipart body holding ``data`` as a file upload, and its Content-Type."""
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"s.csv\"\r\n"
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def chunked(parts) -> list[bytes]:
+    """``Transfer-Encoding: chunked`` framing of ``parts`` (the last, empty chunk included)."""
+    return [b"%x\r\n" % len(p) + p + b"\r\n" for p in parts] + [b"0\r\n\r\n"]
+
+
 @pytest.fixture(scope="session")
 def contest_data():
     from facemetric.challenge.synthetic import synthetic_contest_data
@@ -90,6 +205,10 @@ def helpers():
         cosine_submission=cosine_submission,
         reference_scores=reference_scores,
         read_csv=read_csv,
+        raw_exchange=raw_exchange,
+        post_head=post_head,
+        multipart=multipart,
+        chunked=chunked,
     )
 
 

@@ -203,6 +203,7 @@ def test_demo_on_synthetic_descriptors(capsys, contest_data, tmp_path):
         tmp_path / "demo",
     )
     assert code == 0, err
+    assert "warning" not in err  # synthetic identities are no public benchmark
     lines = out.strip().splitlines()
     header = lines.index(next(line for line in lines if line.split()[:2] == ["team", "entries"]))
     table = [line for line in lines[header + 1 :]]
@@ -231,6 +232,7 @@ def test_demo_on_lfw_descriptors(capsys, lfw_dir, tmp_path):
         tmp_path / "lfw",
     )
     assert code == 0, err
+    assert err.startswith("warning: the test pairs come from the public LFW benchmark")  # finding 2
     rows = {
         line.rsplit(None, 3)[0]: [float(v) for v in line.rsplit(None, 3)[2:]]
         for line in out.strip().splitlines()

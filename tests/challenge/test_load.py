@@ -15,11 +15,15 @@ PER_TEAM = 11  # one more than the daily limit: exactly 10 per team must get in,
 DAILY_LIMIT = 10
 
 
-def make_jobs(directory, helpers) -> tuple[list[Job], list[str]]:
+def make_jobs(directory, helpers, *, keys: bool = False) -> tuple[list[Job], list[str]]:
     store = Contest(directory).store
     tokens = [store.add_team(f"load team {k:02d}")[1] for k in range(N_TEAMS)]
     jobs = [
-        Job(tokens[t], helpers.random_submission(directory, seed=1000 + t * PER_TEAM + k))
+        Job(
+            tokens[t],
+            helpers.random_submission(directory, seed=1000 + t * PER_TEAM + k),
+            key=f"job-{t}-{k}" if keys else None,
+        )
         for k in range(PER_TEAM)
         for t in range(N_TEAMS)
     ]
@@ -63,8 +67,9 @@ def test_concurrent_submissions_are_recorded_once_and_scored_right(make_contest,
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_kill_9_mid_load_loses_no_accepted_submission(make_contest, helpers):
+    """Kill -9 mid-load, restart, retry every unanswered job with its Idempotency-Key (finding 6)."""
     directory, _ = make_contest(daily_limit=DAILY_LIMIT)
-    jobs, _ = make_jobs(directory, helpers)
+    jobs, _ = make_jobs(directory, helpers, keys=True)
     port = free_port()
     server = ServerProcess(directory, port).start()
     accepted = threading.Event()
@@ -112,4 +117,23 @@ def test_kill_9_mid_load_loses_no_accepted_submission(make_contest, helpers):
         )
         assert r.status_code in (200, 429)
         assert httpx.get(f"{restarted.url}/api/leaderboard").status_code == 200
-    print(f"\nkilled after {n_ok} accepted answers; {len(stored) - 2} submissions stored, all whole")
+        # Clients that got no answer retry with the same key: committed-but-unanswered jobs are
+        # answered from the store, not stored (nor counted) a second time.
+        unanswered = [a.job for a in result.answers if a.status == 0]
+        retried = run_load(restarted.url, unanswered, timeout=60)
+        assert {a.status for a in retried.answers} <= {200, 429}
+        replayed = [a for a in retried.accepted() if a.body["id"] in {s.id for s in stored}]
+        assert audit(store, retried) == []
+    after = Contest(directory).store.submissions()
+    by_sha: dict[str, int] = {}
+    for s in after[2:]:
+        by_sha[s.sha256] = by_sha.get(s.sha256, 0) + 1
+    assert max(by_sha.values()) == 1, "a retried job was stored twice"
+    per_team: dict[int, int] = {}
+    for s in after[2:]:
+        per_team[s.team_id] = per_team.get(s.team_id, 0) + 1
+    assert max(per_team.values()) <= DAILY_LIMIT
+    print(
+        f"\nkilled after {n_ok} accepted answers; {len(stored) - 2} submissions stored, all whole; "
+        f"{len(unanswered)} retried, {len(replayed)} of them answered from the store"
+    )

@@ -15,10 +15,14 @@ from typing import Callable
 
 @dataclass(frozen=True)
 class Job:
-    """One submission to send: whose token, and the file bytes."""
+    """One submission to send: whose token, the file bytes, and an optional ``Idempotency-Key``.
+
+    A job sent again with the same key (after a lost answer) is stored and counted once.
+    """
 
     token: str
     data: bytes
+    key: str | None = None
 
     @property
     def sha256(self) -> str:
@@ -58,10 +62,11 @@ async def _send_all(
 
         async def one(job: Job) -> Answer:
             try:
+                headers = {"Authorization": f"Bearer {job.token}"}
+                if job.key is not None:
+                    headers["Idempotency-Key"] = job.key
                 r = await client.post(
-                    "/api/submissions",
-                    headers={"Authorization": f"Bearer {job.token}"},
-                    files={"file": ("submission.csv", job.data, "text/csv")},
+                    "/api/submissions", headers=headers, files={"file": ("submission.csv", job.data, "text/csv")}
                 )
                 try:
                     body = r.json()

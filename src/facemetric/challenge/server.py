@@ -8,7 +8,11 @@ HTTP protocol class here adds, per connection:
   connection (or of the previous response); otherwise the connection is closed;
 * ``max_connections``: past this many open connections, a new one is answered a JSON 503 with
   ``Retry-After`` and closed at once;
-* malformed HTTP is answered a JSON 400 (uvicorn's own is plain text).
+* malformed HTTP is answered a JSON 400 (uvicorn's own is plain text);
+* a *lingering close*: when the server closes a connection whose client is still sending (a
+  refused upload), it first sends its answer and a FIN, then reads and drops what still comes for
+  at most ``LINGER_SECONDS`` or ``LINGER_BYTES``. Closing at once would make the kernel reset the
+  connection, and the client would lose the answer (the 401 or 413) it was sent.
 
 Request bodies are bounded by :class:`facemetric.challenge.guard.RequestGuard` (size, time).
 """
@@ -20,6 +24,43 @@ from pathlib import Path
 
 from facemetric.challenge.limits import ServerLimits
 from facemetric.errors import require
+
+
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 256 * 1024
+
+
+class _LingeringTransport:
+    """The connection's transport as uvicorn sees it: ``close`` lingers (see the module docstring)."""
+
+    def __init__(self, transport, protocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._closing = False
+
+    def __getattr__(self, name: str):
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self._closing or self._transport.is_closing()
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        transport = self._transport
+        if transport.is_closing():
+            return
+        try:
+            transport.write_eof()  # FIN after what is still buffered: the answer gets out whole
+        except (NotImplementedError, RuntimeError, OSError):
+            transport.close()
+            return
+        self._protocol.start_draining()
+        transport.resume_reading()
+
+    def abort_now(self) -> None:
+        self._transport.close()
 
 
 def _raw_json_response(status: int, reason: str, detail: str, extra: str = "") -> bytes:
@@ -38,10 +79,14 @@ def protocol_class(limits: ServerLimits) -> type:
 
     class GuardedH11Protocol(H11Protocol):
         _header_timer = None
+        _drained = None  # bytes dropped since the lingering close began, or None
+        _linger_timer = None
 
         def connection_made(self, transport) -> None:  # type: ignore[override]
+            transport = _LingeringTransport(transport, self)
             super().connection_made(transport)
             if len(self.connections) > limits.max_connections:
+                self.connections.discard(self)  # a refused connection does not hold a place
                 transport.write(
                     _raw_json_response(
                         503,
@@ -56,9 +101,23 @@ def protocol_class(limits: ServerLimits) -> type:
             self._arm_header_timer()
 
         def data_received(self, data: bytes) -> None:
+            if self._drained is not None:
+                self._drained += len(data)
+                if self._drained > LINGER_BYTES:
+                    self.transport.abort_now()
+                return
             super().data_received(data)
             if self.conn.their_state is not h11.IDLE:
                 self._cancel_header_timer()
+
+        def eof_received(self) -> None:
+            if self._drained is not None:
+                self.transport.abort_now()
+
+        def start_draining(self) -> None:
+            self._cancel_header_timer()
+            self._drained = 0
+            self._linger_timer = self.loop.call_later(LINGER_SECONDS, self.transport.abort_now)
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
@@ -67,6 +126,8 @@ def protocol_class(limits: ServerLimits) -> type:
 
         def connection_lost(self, exc) -> None:
             self._cancel_header_timer()
+            if self._linger_timer is not None:
+                self._linger_timer.cancel()
             super().connection_lost(exc)
 
         def send_400_response(self, msg: str) -> None:
