@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from facemetric.challenge.contest import Contest
-from facemetric.challenge.guard import RequestGuard
+from facemetric.challenge.guard import RequestGuard, logger
 from facemetric.challenge.leaderboard import LeaderboardCache, final_submissions, leaderboard_csv
 from facemetric.challenge.limits import ServerLimits
 from facemetric.challenge.ratelimit import RateLimiter
@@ -111,17 +111,19 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    contest = Contest(directory)
+    try:
+        contest = Contest(directory)
+        if check_writable:
+            contest.store.check_writable()
+    except StoreUnavailableError as exc:
+        if not check_writable:
+            raise
+        raise ConfigError(
+            f"{Path(directory)}: cannot write the contest database ({exc.cause}); serve needs a "
+            "writable contest folder on a disk with free space"
+        ) from None
     config = contest.config
     store = contest.store
-    if check_writable:
-        try:
-            store.check_writable()
-        except StoreUnavailableError as exc:
-            raise ConfigError(
-                f"{Path(directory)}: cannot write the contest database ({exc.cause}); serve needs a "
-                "writable contest folder on a disk with free space"
-            ) from None
     boards = LeaderboardCache(store)
     team_limiter = RateLimiter(limits.team_rate, limits.team_burst)
     work_limiter = anyio.CapacityLimiter(limits.work_threads)
@@ -138,6 +140,7 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
 
     @app.exception_handler(StoreUnavailableError)
     async def on_store_error(request: Request, exc: StoreUnavailableError) -> JSONResponse:
+        logger.warning("%s %s: %s", request.method, request.url.path, exc)
         return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers={"Retry-After": "60"})
 
     @app.exception_handler(RequestValidationError)
@@ -271,14 +274,23 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
     def submit_page(**context: Any) -> str:
         return page("submit.html", max_bytes=config.max_upload_bytes, daily_limit=config.daily_limit, **context)
 
-    def html_refusal(exc: Exception, render_page) -> HTMLResponse:
+    def refusal_of(exc: Exception) -> tuple[int, str, dict]:
+        """Status, one-line detail and headers of a refusal met on a page."""
         if isinstance(exc, Refusal):
-            return HTMLResponse(render_page(error=exc.detail), status_code=exc.status, headers=exc.headers)
+            return exc.status, exc.detail, exc.headers
         if isinstance(exc, StoreUnavailableError):
-            return HTMLResponse(render_page(error=UNAVAILABLE), status_code=503, headers={"Retry-After": "60"})
+            logger.warning("%s", exc)
+            return 503, UNAVAILABLE, {"Retry-After": "60"}
         if isinstance(exc, StarletteHTTPException):
-            return HTMLResponse(render_page(error=str(exc.detail)), status_code=exc.status_code)
-        return HTMLResponse(render_page(error=str(exc)), status_code=error_status(exc))  # InputError
+            return exc.status_code, str(exc.detail), dict(exc.headers or {})
+        return error_status(exc), str(exc), {}  # InputError
+
+    def page_refusal(request: Request, exc: Exception, render_page) -> Response:
+        """The page with its error for a browser; ``{"detail": ...}`` for any other client."""
+        status, detail, headers = refusal_of(exc)
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(render_page(error=detail), status_code=status, headers=headers)
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
     REFUSALS = (Refusal, InputError, StoreUnavailableError, StarletteHTTPException)
 
@@ -287,14 +299,14 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
         return submit_page()
 
     @app.post("/submit", response_class=HTMLResponse)
-    async def submit_from_form(request: Request) -> HTMLResponse:
+    async def submit_from_form(request: Request) -> Response:
         try:
             form = await form_of(request)
             team = team_of(str(form.get("token", "")).strip())
             contest.check_can_submit(team)
             sub = await submit(team, await upload_in(form))
         except REFUSALS as exc:
-            return html_refusal(exc, submit_page)
+            return page_refusal(request, exc, submit_page)
         return HTMLResponse(submit_page(result=sub, team=team.name))
 
     def me_page(team: Team, token: str, **context: Any) -> str:
@@ -312,28 +324,28 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
         return me_login()
 
     @app.post("/me", response_class=HTMLResponse)
-    async def me_history(request: Request) -> HTMLResponse:
+    async def me_history(request: Request) -> Response:
         try:
             form = await form_of(request)
             token = str(form.get("token", "")).strip()
             team = team_of(token)
             return HTMLResponse(await run_in_threadpool(me_page, team, token))
         except REFUSALS as exc:
-            return html_refusal(exc, me_login)
+            return page_refusal(request, exc, me_login)
 
     @app.post("/me/final", response_class=HTMLResponse)
-    async def me_final(request: Request) -> HTMLResponse:
+    async def me_final(request: Request) -> Response:
         try:
             form = await form_of(request)
             token = str(form.get("token", "")).strip()
             team = team_of(token)
         except REFUSALS as exc:
-            return html_refusal(exc, me_login)
+            return page_refusal(request, exc, me_login)
         try:
             ids = [parse_id(str(v)) for v in form.getlist("final")]
             await run_in_threadpool(partial(store.select_final, team.id, ids, max_final=config.max_final))
         except REFUSALS as exc:
-            return html_refusal(exc, partial(me_page, team, token))
+            return page_refusal(request, exc, partial(me_page, team, token))
         return HTMLResponse(
             await run_in_threadpool(partial(me_page, team, token, message="Your final choice was saved."))
         )

@@ -14,6 +14,7 @@ too long) raises :class:`StoreUnavailableError`, which the server answers with a
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -219,8 +220,14 @@ class ChallengeStore:
             conn.execute("COMMIT")
 
     def initialize(self) -> None:
-        """Create the tables (idempotent) and switch the file to WAL mode."""
+        """Create the tables (idempotent) and switch the file to WAL mode.
+
+        The file is created here, empty, with the umask's permissions (SQLite would use 0644
+        whatever the umask); its -wal and -shm files then get the same permissions.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         with self.connect() as conn:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
