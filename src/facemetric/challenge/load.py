@@ -1,4 +1,5 @@
-"""A load generator for a running contest server: many concurrent submissions, every answer kept.
+"""A load generator for a running contest server: many concurrent submissions, every answer kept,
+and a keep-alive GET loop for the leaderboard.
 
 Used by the load and fault tests and by ``benchmarks/bench_challenge.py``; an organiser can
 use it to check a host before the contest opens.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -37,6 +39,7 @@ class Answer:
     status: int
     body: dict = field(default_factory=dict)
     error: str = ""
+    received_at: float = 0.0  # time.time() when the answer (or the error) came
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,9 @@ async def _send_all(
                     body = r.json()
                 except ValueError:
                     body = {"detail": r.text[:200]}
-                answer = Answer(job, r.status_code, body)
+                answer = Answer(job, r.status_code, body, received_at=time.time())
             except httpx.HTTPError as exc:
-                answer = Answer(job, 0, error=f"{type(exc).__name__}: {exc}")
+                answer = Answer(job, 0, error=f"{type(exc).__name__}: {exc}", received_at=time.time())
             if on_answer is not None:
                 on_answer(answer)
             return answer
@@ -89,6 +92,43 @@ def run_load(
     start = time.perf_counter()
     answers = asyncio.run(_send_all(url, jobs, timeout, on_answer))
     return LoadResult(answers=answers, seconds=time.perf_counter() - start)
+
+
+async def _get_loop(host: str, port: int, path: str, connections: int, seconds: float) -> tuple[int, int]:
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    stop = time.perf_counter() + seconds
+    counts = [0, 0]  # answers 200, others
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while time.perf_counter() < stop:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                counts[0 if head.startswith(b"HTTP/1.1 200") else 1] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(client() for _ in range(connections)))
+    return counts[0], counts[1]
+
+
+def run_gets(url: str, path: str, *, connections: int = 8, seconds: float = 5.0) -> tuple[float, int]:
+    """GET ``path`` over ``connections`` keep-alive connections for ``seconds``: (200s per second, others)."""
+    host, port = url.split("://", 1)[1].rsplit(":", 1)
+    start = time.perf_counter()
+    ok, other = asyncio.run(_get_loop(host, int(port), path, connections, seconds))
+    return ok / (time.perf_counter() - start), other
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process used so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def audit(store, result: LoadResult) -> list[str]:

@@ -451,17 +451,19 @@ class ChallengeStore:
                 counts = {
                     int(r[0]): (int(r[1]), str(r[2]))
                     for r in conn.execute(
-                        "SELECT team_id, COUNT(*), MAX(created_at) FROM submissions GROUP BY team_id"
+                        "SELECT g.team_id, g.n, s.created_at FROM (SELECT team_id, COUNT(*) AS n, "
+                        "MAX(id) AS last_id FROM submissions GROUP BY team_id) g "
+                        "JOIN submissions s ON s.id = g.last_id"
                     )
                 }
-                best = {
+                best = {  # one index look-up per team (submissions_by_team_public)
                     s.team_id: s
                     for s in map(
                         _submission,
                         conn.execute(
-                            f"SELECT {SUBMISSION_COLUMNS} FROM (SELECT *, ROW_NUMBER() OVER "
-                            "(PARTITION BY team_id ORDER BY public_score DESC, id) AS rank_in_team "
-                            "FROM submissions) WHERE rank_in_team = 1"
+                            f"SELECT {', '.join('s.' + c.strip() for c in SUBMISSION_COLUMNS.split(','))} "
+                            "FROM teams t JOIN submissions s ON s.id = (SELECT id FROM submissions "
+                            "WHERE team_id = t.id ORDER BY public_score DESC, id LIMIT 1)"
                         ),
                     )
                 }
