@@ -87,18 +87,24 @@ Verify faces: for each test pair, say how likely the two faces show the same per
 
 A UTF-8 CSV file with the header `pair_id,score` and exactly one line per pair of
 `test_pairs.csv`, in any order. A **higher score means "same person"**. Scores must be finite
-numbers. The file may be at most {config.max_upload_bytes} bytes.
+numbers in plain ASCII decimal notation (such as `0.25`, `-3` or `1.5e-3`). The file may be at most
+{config.max_upload_bytes} bytes.
 
 Metric: `{config.metric}`. The leaderboard shows the score on a public part ({config.public_fraction:.0%})
-of the pairs; the final ranking uses the other, private part, revealed when the contest closes.
+of the pairs, rounded to 5 decimals; the final ranking uses the other, private part, revealed
+when the contest closes.
 Each team may submit {config.daily_limit} time(s) per day (UTC) and choose up to {config.max_final}
 final submission(s); by default its best public one counts.
 
 Submit through the web form, or:
 
 ```
-curl -H "Authorization: Bearer $TOKEN" -F file=@submission.csv http://HOST:PORT/api/submissions
+curl -H "Authorization: Bearer $TOKEN" -H "Idempotency-Key: $(uuidgen)" \\
+     -F file=@submission.csv http://HOST:PORT/api/submissions
 ```
+
+If no answer comes, send the same file again with the same `Idempotency-Key`: it is stored and
+counted once, and you get the first answer.
 """
 
 
