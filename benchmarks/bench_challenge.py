@@ -77,7 +77,9 @@ def sklearn_scores(contest: Contest, data: bytes) -> tuple[float, float]:
 
 
 def post(client: httpx.Client, token: str, data: bytes) -> httpx.Response:
-    return client.post("/api/submissions", headers={"Authorization": f"Bearer {token}"}, files={"file": ("s.csv", data)})
+    return client.post(
+        "/api/submissions", headers={"Authorization": f"Bearer {token}"}, files={"file": ("s.csv", data)}
+    )
 
 
 # --- uploads ---------------------------------------------------------------------------
@@ -130,7 +132,10 @@ def bench_uploads(work: Path, n_pairs: int, levels: list[int], n_sequential: int
         contest.submit(solo, data)
     out["in_process_per_second"] = n_sequential / (time.perf_counter() - start)
     out["file_kib"] = len(seq[0]) / 1024
-    print(f"uploads: sequential {out['sequential_per_second']:.1f}/s, in-process {out['in_process_per_second']:.1f}/s")
+    print(
+        f"uploads: sequential {out['sequential_per_second']:.1f}/s, "
+        f"in-process {out['in_process_per_second']:.1f}/s"
+    )
     return out
 
 
@@ -271,7 +276,11 @@ def bench_refused(work: Path, n_pairs: int, seconds: float, n_honest: int) -> di
         with httpx.Client(base_url=server.url) as client:
             for _ in range(n_honest):
                 client.get("/api/submissions", headers={"Authorization": f"Bearer {flooder}"})
-        for kind, token in (("missing token", None), ("daily limit used", full), ("team rate exceeded", flooder)):
+        for kind, token in (
+            ("missing token", None),
+            ("daily limit used", full),
+            ("team rate exceeded", flooder),
+        ):
             cpu0 = cpu_seconds(server.proc.pid)
             t = time.perf_counter()
             statuses = asyncio.run(_flood(server.port, head(token), body, 16, seconds))
@@ -284,13 +293,13 @@ def bench_refused(work: Path, n_pairs: int, seconds: float, n_honest: int) -> di
                 "server_cpu_ms": 1000 * cpu / max(refused, 1),
             }
             print(f"refused ({kind}): {out['kinds'][kind]}")
-        for name, connections, rate in (("flood", 16, None), ("paced", 4, PACED_RATE)):
+        for name, connections, rate in (("flood", 16, None), ("paced", 8, PACED_RATE)):
             box: dict = {}
-            flood = threading.Thread(
-                target=lambda c=connections, r=rate: box.setdefault(
-                    "s", asyncio.run(_flood(server.port, head(full), body, c, seconds * 3, r))
-                )
-            )
+
+            def run_flood(box=box, connections=connections, rate=rate) -> None:
+                box["s"] = asyncio.run(_flood(server.port, head(full), body, connections, seconds * 3, rate))
+
+            flood = threading.Thread(target=run_flood)
             t = time.perf_counter()
             flood.start()
             time.sleep(0.5)
@@ -304,6 +313,28 @@ def bench_refused(work: Path, n_pairs: int, seconds: float, n_honest: int) -> di
 
 
 # --- kill -9 loop ----------------------------------------------------------------------
+def load_until_killed(server: ServerProcess, jobs: list[Job], target: int):
+    """Send ``jobs`` at once and kill -9 the server once ``target`` of them were answered 200."""
+    seen = threading.Event()
+    count = [0]
+
+    def on_answer(answer) -> None:
+        count[0] += answer.status == 200
+        if count[0] >= target:
+            seen.set()
+
+    box: dict = {}
+    worker = threading.Thread(
+        target=lambda: box.setdefault("r", run_load(server.url, jobs, timeout=60, on_answer=on_answer))
+    )
+    worker.start()
+    seen.wait(60)
+    server.kill()
+    worker.join(120)
+    server.stop()
+    return box["r"], count[0]
+
+
 def bench_kill(work: Path, n_pairs: int, iterations: int, jobs_per_round: int) -> dict:
     contest = make_contest(work, "kill", n_pairs, daily_limit=10_000)
     pair_ids = contest.answers.pair_ids.tolist()
@@ -320,25 +351,12 @@ def bench_kill(work: Path, n_pairs: int, iterations: int, jobs_per_round: int) -
         "committed_unanswered": 0,
     }
     for it in range(iterations):
-        jobs = [Job(tokens[k % 20], submission(pair_ids, rng), key=f"r{it}-j{k}") for k in range(jobs_per_round)]
+        jobs = [
+            Job(tokens[k % 20], submission(pair_ids, rng), key=f"r{it}-j{k}") for k in range(jobs_per_round)
+        ]
         target = chooser.randint(1, jobs_per_round // 2)
         server = ServerProcess(contest.paths["root"], port, serve_args=OPEN).start()
-        seen = threading.Event()
-        count = [0]
-
-        def on_answer(answer, target=target) -> None:
-            count[0] += answer.status == 200
-            if count[0] >= target:
-                seen.set()
-
-        box: dict = {}
-        worker = threading.Thread(target=lambda: box.setdefault("r", run_load(server.url, jobs, timeout=60, on_answer=on_answer)))
-        worker.start()
-        seen.wait(60)
-        server.kill()
-        worker.join(120)
-        server.stop()
-        first = box["r"]
+        first, answered_before_kill = load_until_killed(server, jobs, target)
         mine = {j.sha256 for j in jobs}
         committed = len({s.sha256 for s in contest.store.submissions()} & mine)
         totals["committed_unanswered"] += committed - len(first.accepted())
@@ -347,7 +365,11 @@ def bench_kill(work: Path, n_pairs: int, iterations: int, jobs_per_round: int) -
         answered = {a.job.key: a for a in first.accepted()} | {a.job.key: a for a in retry.accepted()}
         stored = contest.store.submissions()
         by_id = {s.id: s for s in stored}
-        lost = sum(1 for a in answered.values() if by_id.get(a.body["id"]) is None or by_id[a.body["id"]].sha256 != a.job.sha256)
+        lost = sum(
+            1
+            for a in answered.values()
+            if by_id.get(a.body["id"]) is None or by_id[a.body["id"]].sha256 != a.job.sha256
+        )
         per_sha: dict[str, int] = {}
         for s in stored:
             if s.sha256 in mine:
@@ -358,82 +380,117 @@ def bench_kill(work: Path, n_pairs: int, iterations: int, jobs_per_round: int) -
         totals["stored_twice"] += sum(n - 1 for n in per_sha.values() if n > 1)
         problems = contest.store.integrity_problems()
         assert not problems, problems
-        print(f"kill {it + 1}/{iterations}: killed after {count[0]} answers, {len(answered)} accepted in all, {lost} lost")
+        print(
+            f"kill {it + 1}/{iterations}: killed after {answered_before_kill} answers, "
+            f"{len(answered)} accepted in all, {lost} lost"
+        )
     return totals
 
 
 # --- tables ----------------------------------------------------------------------------
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
 def tables(results: dict) -> str:
-    lines = []
+    lines: list[str] = []
     up = results.get("uploads")
     if up:
+        seq, solo = up["sequential_per_second"], up["in_process_per_second"]
         lines += [
             f"Uploads ({up['pairs']} pairs, {up['file_kib']:.0f} KiB files, 20 teams, one connection each):",
             "",
-            "| concurrent uploads | accepted | submissions/s | vs one at a time | vs in-process | reply lag median / max | checked |",
+            row("concurrent uploads", "accepted", "submissions/s", "vs one at a time", "vs in-process")[:-2]
+            + " | reply lag median / max | checked |",
             "|---|---|---|---|---|---|---|",
         ]
         for lv in up["levels"]:
-            ok = "yes" if not lv["problems"] and not lv["wrong_scores"] else "NO"
+            rate = lv["per_second"]
             lines.append(
-                f"| {lv['concurrent']} | {lv['accepted']}/{lv['concurrent']} | **{lv['per_second']:.1f}** "
-                f"| {lv['per_second'] / up['sequential_per_second']:.2f} | {lv['per_second'] / up['in_process_per_second']:.2f} "
-                f"| {lv['reply_lag_median_s']:.2f} s / {lv['reply_lag_max_s']:.2f} s | {ok} |"
+                row(
+                    lv["concurrent"],
+                    f"{lv['accepted']}/{lv['concurrent']}",
+                    f"**{rate:.1f}**",
+                    f"{rate / seq:.2f}",
+                    f"{rate / solo:.2f}",
+                    f"{lv['reply_lag_median_s']:.2f} s / {lv['reply_lag_max_s']:.2f} s",
+                    "yes" if not lv["problems"] and not lv["wrong_scores"] else "NO",
+                )
             )
         lines += [
             "",
-            f"References in the same run: one at a time over HTTP {up['sequential_per_second']:.1f}/s; "
-            f"`Contest.submit` in-process {up['in_process_per_second']:.1f}/s.",
+            f"References in the same run: one at a time over HTTP {seq:.1f}/s; "
+            f"`Contest.submit` in-process {solo:.1f}/s.",
             "",
         ]
     lb = results.get("leaderboard")
     if lb:
+        ceiling = lb["uncached_ceiling_per_second"]
+        busy = f"`GET /api/leaderboard` while {lb['commits_per_second']:.1f} commits/s invalidate it"
         lines += [
-            f"Leaderboard at {lb['submissions']:,} submissions, {lb['teams']} teams (8 keep-alive connections):",
+            f"Leaderboard at {lb['submissions']:,} submissions, {lb['teams']} teams "
+            "(8 keep-alive connections):",
             "",
-            "| request | GETs/s | vs recomputing per GET |",
+            row("request", "GETs/s", "vs recomputing per GET"),
             "|---|---|---|",
-            f"| `GET /api/leaderboard` | **{lb['json_per_second']:.0f}** | {lb['json_per_second'] / lb['uncached_ceiling_per_second']:.1f} x |",
-            f"| `GET /` (HTML) | **{lb['html_per_second']:.0f}** | {lb['html_per_second'] / lb['uncached_ceiling_per_second']:.1f} x |",
-            f"| `GET /api/leaderboard` while {lb['commits_per_second']:.1f} commits/s invalidate it | {lb['json_per_second_with_commits']:.0f} | "
-            f"{lb['json_per_second_with_commits'] / lb['uncached_ceiling_per_second']:.1f} x |",
+            row(
+                "`GET /api/leaderboard`",
+                f"**{lb['json_per_second']:.0f}**",
+                f"{lb['json_per_second'] / ceiling:.1f} x",
+            ),
+            row(
+                "`GET /` (HTML)",
+                f"**{lb['html_per_second']:.0f}**",
+                f"{lb['html_per_second'] / ceiling:.1f} x",
+            ),
+            row(
+                busy,
+                f"{lb['json_per_second_with_commits']:.0f}",
+                f"{lb['json_per_second_with_commits'] / ceiling:.1f} x",
+            ),
             "",
             f"Reference: one recomputation takes {lb['recompute_ms']:.1f} ms in-process "
-            f"(a ceiling of {lb['uncached_ceiling_per_second']:.0f} GETs/s without the cache); "
-            f"served rows equal the in-process leaderboard: {'yes' if lb['rows_match_in_process'] else 'NO'}.",
+            f"(a ceiling of {ceiling:.0f} GETs/s without the cache); served rows equal the "
+            f"in-process leaderboard: {'yes' if lb['rows_match_in_process'] else 'NO'}.",
             "",
         ]
     rf = results.get("refused")
     if rf:
+        alone, accepted = rf["honest_alone_median_ms"], rf["accepted_cpu_ms"]
+        paced, flood = rf["honest_during_paced_median_ms"], rf["honest_during_flood_median_ms"]
         lines += [
-            f"Refused uploads ({rf['file_kib']:.0f} KiB files sent whole by 16 connections; the server answers "
-            "on the headers; any upload that got in is counted in the CPU time too):",
+            f"Refused uploads ({rf['file_kib']:.0f} KiB files sent whole by 16 connections; the server "
+            "answers on the headers; any upload that got in is counted in the CPU time too):",
             "",
-            "| refused because | refused/s | server CPU per request | vs an accepted upload |",
+            row("refused because", "refused/s", "server CPU per request", "vs an accepted upload"),
             "|---|---|---|---|",
         ]
         for kind, k in rf["kinds"].items():
-            lines.append(
-                f"| {kind} | {k['per_second']:.0f} | {k['server_cpu_ms']:.2f} ms | {k['server_cpu_ms'] / rf['accepted_cpu_ms']:.3f} |"
-            )
+            cpu = k["server_cpu_ms"]
+            lines.append(row(kind, f"{k['per_second']:.0f}", f"{cpu:.2f} ms", f"{cpu / accepted:.3f}"))
         lines += [
             "",
-            f"An accepted upload costs {rf['accepted_cpu_ms']:.1f} ms of server CPU. An honest team's upload "
-            f"(median of {rf['honest_count']}) took {rf['honest_alone_median_ms']:.0f} ms alone, "
-            f"{rf['honest_during_paced_median_ms']:.0f} ms (ratio "
-            f"{rf['honest_during_paced_median_ms'] / rf['honest_alone_median_ms']:.2f}) while another team's uploads "
-            f"were refused at {rf['paced_refused_per_second']:.0f}/s (the red team's 85/s), and "
-            f"{rf['honest_during_flood_median_ms']:.0f} ms (ratio "
-            f"{rf['honest_during_flood_median_ms'] / rf['honest_alone_median_ms']:.2f}) at "
-            f"{rf['flood_refused_per_second']:.0f} refused/s.",
+            f"An accepted upload costs {accepted:.1f} ms of server CPU. An honest team's upload "
+            f"(median of {rf['honest_count']}) took {alone:.0f} ms alone, {paced:.0f} ms (ratio "
+            f"{paced / alone:.2f}) while another team's uploads were refused at "
+            f"{rf['paced_refused_per_second']:.0f}/s (the red team's rate was 85/s), and {flood:.0f} ms "
+            f"(ratio {flood / alone:.2f}) at {rf['flood_refused_per_second']:.0f} refused/s.",
             "",
         ]
     kl = results.get("kill")
     if kl:
         lines += [
-            "| kill -9 rounds | uploads sent | accepted (200, first try or retry) | committed but unanswered at the kill | lost | stored twice |",
+            row("kill -9 rounds", "uploads sent", "accepted (200, first try or retry)")[:-2]
+            + " | committed but unanswered at the kill | lost | stored twice |",
             "|---|---|---|---|---|---|",
-            f"| {kl['iterations']} | {kl['sent']} | {kl['accepted']} | {kl['committed_unanswered']} | **{kl['lost']}** | **{kl['stored_twice']}** |",
+            row(
+                kl["iterations"],
+                kl["sent"],
+                kl["accepted"],
+                kl["committed_unanswered"],
+                f"**{kl['lost']}**",
+                f"**{kl['stored_twice']}**",
+            ),
         ]
     return "\n".join(lines)
 
@@ -446,7 +503,9 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=40)
     parser.add_argument("--board-submissions", type=int, default=30_000)
     parser.add_argument("--board-teams", type=int, default=300)
-    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each GET and flood measurement")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="duration of each GET and flood measurement"
+    )
     parser.add_argument("--kill-rounds", type=int, default=12)
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--table", type=Path, help="print the docs tables of a JSON file and exit")
@@ -456,12 +515,23 @@ def main() -> None:
         return
     work = Path(tempfile.mkdtemp(prefix="bench-challenge-"))
     parts = args.parts.split(",")
-    results: dict = {"command": "benchmarks/bench_challenge.py " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v is not None and k not in ("json", "table"))}
+    results: dict = {
+        "command": "benchmarks/bench_challenge.py "
+        + " ".join(
+            f"--{k.replace('_', '-')} {v}"
+            for k, v in vars(args).items()
+            if v is not None and k not in ("json", "table")
+        )
+    }
     try:
         if "uploads" in parts:
-            results["uploads"] = bench_uploads(work, args.pairs, [int(x) for x in args.levels.split(",")], args.sequential)
+            results["uploads"] = bench_uploads(
+                work, args.pairs, [int(x) for x in args.levels.split(",")], args.sequential
+            )
         if "leaderboard" in parts:
-            results["leaderboard"] = bench_leaderboard(work, args.board_submissions, args.board_teams, args.seconds)
+            results["leaderboard"] = bench_leaderboard(
+                work, args.board_submissions, args.board_teams, args.seconds
+            )
         if "refused" in parts:
             results["refused"] = bench_refused(work, args.pairs, args.seconds, 40)
         if "kill" in parts:
@@ -474,9 +544,18 @@ def main() -> None:
     failed = [
         name
         for name, bad in (
-            ("uploads", any(lv["problems"] or lv["wrong_scores"] for lv in results.get("uploads", {}).get("levels", []))),
+            (
+                "uploads",
+                any(
+                    lv["problems"] or lv["wrong_scores"]
+                    for lv in results.get("uploads", {}).get("levels", [])
+                ),
+            ),
             ("leaderboard", not results.get("leaderboard", {}).get("rows_match_in_process", True)),
-            ("kill", results.get("kill", {}).get("lost", 0) or results.get("kill", {}).get("stored_twice", 0)),
+            (
+                "kill",
+                results.get("kill", {}).get("lost", 0) or results.get("kill", {}).get("stored_twice", 0),
+            ),
         )
         if bad
     ]

@@ -84,7 +84,9 @@ class Exchange:
 
     def header(self, name: str) -> str | None:
         head = self.response.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
-        values = [line.split(":", 1)[1].strip() for line in head if line.lower().startswith(name.lower() + ":")]
+        values = [
+            line.split(":", 1)[1].strip() for line in head if line.lower().startswith(name.lower() + ":")
+        ]
         return values[0] if values else None
 
 
@@ -165,9 +167,13 @@ def post_head(path: str, headers: dict[str, str]) -> bytes:
 def multipart(data: bytes, *, field: str = "file", boundary: str = "fmcboundary") -> tuple[bytes, str]:
     """A multipart body holding ``data`` as a file upload, and its Content-Type."""
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"s.csv\"\r\n"
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="s.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 

@@ -72,7 +72,10 @@ def test_a_flooding_team_is_rate_limited_and_the_others_are_not(server):
 
     async def flood() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=srv.url) as client:
-            calls = [client.get("/api/submissions", headers={"Authorization": f"Bearer {flooder}"}) for _ in range(12)]
+            calls = [
+                client.get("/api/submissions", headers={"Authorization": f"Bearer {flooder}"})
+                for _ in range(12)
+            ]
             return await asyncio.gather(*calls)
 
     answers = asyncio.run(flood())

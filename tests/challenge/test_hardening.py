@@ -67,7 +67,18 @@ def test_public_scores_are_rounded_to_5_decimals_everywhere(site, helpers):
 
 @pytest.mark.parametrize(
     "score",
-    ["1_000", "\uff11", "\u0663", "\u0661\u066b\u0665", "\u00a00.5", "0.5\u00a0", "\u20280.5", "0.5\u2028", "0x10", "1e"],
+    [
+        "1_000",
+        "\uff11",
+        "\u0663",
+        "\u0661\u066b\u0665",
+        "\u00a00.5",
+        "0.5\u00a0",
+        "\u20280.5",
+        "0.5\u2028",
+        "0x10",
+        "1e",
+    ],
 )
 def test_only_plain_ascii_numbers_are_scores(site, helpers, score):
     server, directory, _ = site
@@ -128,16 +139,19 @@ def test_look_alike_names_are_refused_by_the_cli_too(site, capsys):
 
 def test_formula_cells_are_quoted_for_every_separator(site, helpers, capsys):
     server, directory, _ = site
-    names = [";=1+2", "x;=HYPERLINK(\"http://evil\")", "a|@SUM(A1)", "ok, -2+3", "b; +cmd"]
+    names = [";=1+2", 'x;=HYPERLINK("http://evil")', "a|@SUM(A1)", "ok, -2+3", "b; +cmd"]
     for k, name in enumerate(names):
-        assert upload(server.url, new_team(site, name), helpers.random_submission(directory, 80 + k)).status_code == 200
+        assert (
+            upload(server.url, new_team(site, name), helpers.random_submission(directory, 80 + k)).status_code
+            == 200
+        )
     assert main(["challenge", "export", str(directory)]) == 0
     exported = capsys.readouterr().out
     for text in (httpx.get(server.url + "/leaderboard.csv").text, exported):
         for separator in ",;|\t":
             for row in csv.reader(io.StringIO(text), delimiter=separator):
                 for cell in row:
-                    assert not cell.lstrip(" \"").startswith(TRIGGERS), (separator, cell)
+                    assert not cell.lstrip(' "').startswith(TRIGGERS), (separator, cell)
         assert "'=1+2" in text  # the text is kept, only neutralised
 
 
@@ -173,7 +187,12 @@ def test_status_codes_are_the_documented_ones(site, helpers, capsys):
 
     record(upload(url, token, b"a,b\n"), 400)
     # A text field named 'file' is a bad request like any other (it was a 422, undocumented).
-    record(httpx.post(f"{url}/api/submissions", headers=bearer(token), files={"x": ("a", b"")}, data={"file": "x"}), 400)
+    record(
+        httpx.post(
+            f"{url}/api/submissions", headers=bearer(token), files={"x": ("a", b"")}, data={"file": "x"}
+        ),
+        400,
+    )
     record(upload(url, "fmc_wrong", data), 401)
     record(httpx.get(f"{url}/api/submissions/12345/file", headers=bearer(token)), 404)
     assert upload(url, token, data, **{"Idempotency-Key": "k"}).status_code == 200
@@ -208,5 +227,6 @@ def test_status_codes_are_the_documented_ones(site, helpers, capsys):
     assert main(["challenge", "close", str(directory)]) == 0
     capsys.readouterr()
     record(upload(url, token, data), 403)
-    assert set(documented_statuses()) == set(seen), "docs/challenge.md and the server disagree on status codes"
-
+    assert set(documented_statuses()) == set(seen), (
+        "docs/challenge.md and the server disagree on status codes"
+    )

@@ -86,7 +86,11 @@ def test_a_body_shorter_than_its_content_length_times_out(guarded, helpers):
     server, token, _ = guarded
     head = helpers.post_head(
         "/api/submissions",
-        {"Content-Length": "10000", "Content-Type": "multipart/form-data; boundary=b", "Authorization": f"Bearer {token}"},
+        {
+            "Content-Length": "10000",
+            "Content-Type": "multipart/form-data; boundary=b",
+            "Authorization": f"Bearer {token}",
+        },
     )
     got = helpers.raw_exchange(server.port, head, [b"--b\r\n"], wait=20)
     assert got.status == 408 and "did not arrive within 2 s" in got.json()["detail"]

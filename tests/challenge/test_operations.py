@@ -21,7 +21,16 @@ from facemetric.cli.main import main
 
 
 def serve_cmd(directory, port) -> list[str]:
-    return [sys.executable, "-m", "facemetric.cli.main", "challenge", "serve", str(directory), "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "facemetric.cli.main",
+        "challenge",
+        "serve",
+        str(directory),
+        "--port",
+        str(port),
+    ]
 
 
 def no_file_writes() -> None:
@@ -31,7 +40,11 @@ def no_file_writes() -> None:
 def test_serve_refuses_a_disk_it_cannot_write_with_one_line(make_contest):
     directory, _ = make_contest()
     done = subprocess.run(
-        serve_cmd(directory, free_port()), capture_output=True, text=True, timeout=60, preexec_fn=no_file_writes
+        serve_cmd(directory, free_port()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=no_file_writes,
     )
     assert done.returncode == 1, done.stderr[-500:]
     # (A full disk also makes joblib warn, on import, that it cannot use shared memory: not ours.)
@@ -156,7 +169,10 @@ def test_after_the_close_public_is_the_ranked_final_submissions_own(make_contest
     directory, _ = make_contest()
     contest = Contest(directory)
     team, _ = contest.store.add_team("chooser")
-    subs = [contest.submit(team, helpers.cosine_submission(directory, noise, seed=k)) for k, noise in enumerate((0.01, 1.0))]
+    subs = [
+        contest.submit(team, helpers.cosine_submission(directory, noise, seed=k))
+        for k, noise in enumerate((0.01, 1.0))
+    ]
     best, chosen = sorted(subs, key=lambda s: -s.public_score)
     contest.store.select_final(team.id, [chosen.id], max_final=2)
     open_row = next(r for r in leaderboard(contest.store) if r.team == "chooser")

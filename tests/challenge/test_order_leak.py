@@ -118,4 +118,6 @@ def test_secret_draws_the_orders_and_seed_alone_does_not(contest_data, tmp_path)
     # A contest made without a secret draws one: two such contests differ although seed is 0 in both.
     create_challenge(train, test, protocol, tmp_path / "d", ChallengeConfig(seed=0))
     create_challenge(train, test, protocol, tmp_path / "e", ChallengeConfig(seed=0))
-    assert read(tmp_path / "d" / "bundle" / "test_pairs.csv") != read(tmp_path / "e" / "bundle" / "test_pairs.csv")
+    assert read(tmp_path / "d" / "bundle" / "test_pairs.csv") != read(
+        tmp_path / "e" / "bundle" / "test_pairs.csv"
+    )

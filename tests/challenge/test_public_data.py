@@ -45,7 +45,9 @@ def test_create_on_lfw_pairs_warns(capsys, lfw_dir, tmp_path):
 def test_public_layout_warns_even_when_saved_as_csv(capsys, contest_data, tmp_path):
     """LFW pairs re-saved as CSV keep LFW's file names, and the warning."""
     train, test, protocol = contest_data
-    rename = {i: f"Ann_Lee{i.split('/')[0][-4:]}/Ann_Lee{i.split('/')[0][-4:]}_{i[-8:-4]}.jpg" for i in test.ids}
+    rename = {
+        i: f"Ann_Lee{i.split('/')[0][-4:]}/Ann_Lee{i.split('/')[0][-4:]}_{i[-8:-4]}.jpg" for i in test.ids
+    }
     lfw_like = DescriptorSet(
         X=test.X, X_flip=test.X_flip, labels=test.labels, ids=np.array([rename[i] for i in test.ids])
     )

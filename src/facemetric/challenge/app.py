@@ -14,7 +14,6 @@ so that answers go out as soon as each commit is done. Leaderboards are served f
 that any commit invalidates.
 """
 
-
 import json
 import math
 from functools import partial
@@ -193,7 +192,8 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
             return None
         if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not all(32 <= ord(c) < 127 for c in key):
             raise Refusal(
-                400, f"the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+                400,
+                f"the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters",
             )
         return key
 
@@ -268,11 +268,16 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
         return Response(
             boards.get("csv", board_csv),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="leaderboard.csv"', "Cache-Control": "no-cache"},
+            headers={
+                "Content-Disposition": 'attachment; filename="leaderboard.csv"',
+                "Cache-Control": "no-cache",
+            },
         )
 
     def submit_page(**context: Any) -> str:
-        return page("submit.html", max_bytes=config.max_upload_bytes, daily_limit=config.daily_limit, **context)
+        return page(
+            "submit.html", max_bytes=config.max_upload_bytes, daily_limit=config.daily_limit, **context
+        )
 
     def refusal_of(exc: Exception) -> tuple[int, str, dict]:
         """Status, one-line detail and headers of a refusal met on a page."""
@@ -313,7 +318,13 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
         subs = store.submissions(team.id)
         finals = {s.id for s in final_submissions(subs)}
         return page(
-            "me.html", team=team.name, token=token, subs=subs, finals=finals, max_final=config.max_final, **context
+            "me.html",
+            team=team.name,
+            token=token,
+            subs=subs,
+            finals=finals,
+            max_final=config.max_final,
+            **context,
         )
 
     def me_login(**context: Any) -> str:
@@ -354,7 +365,9 @@ def create_app(directory: str | Path, *, limits: ServerLimits = ServerLimits(), 
     @app.get("/api/leaderboard")
     async def api_leaderboard() -> Response:
         return Response(
-            boards.get("json", board_json), media_type="application/json", headers={"Cache-Control": "no-cache"}
+            boards.get("json", board_json),
+            media_type="application/json",
+            headers={"Cache-Control": "no-cache"},
         )
 
     @app.post("/api/submissions")

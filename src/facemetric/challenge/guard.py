@@ -33,7 +33,9 @@ CLOSE = (b"connection", b"close")
 logger = logging.getLogger("facemetric.challenge")
 
 
-def json_error(status: int, detail: str, *, close: bool = False, extra: list | None = None) -> tuple[dict, dict]:
+def json_error(
+    status: int, detail: str, *, close: bool = False, extra: list | None = None
+) -> tuple[dict, dict]:
     """The two ASGI messages of a JSON error response."""
     body = json.dumps({"detail": detail}).encode()
     headers = [
@@ -95,7 +97,7 @@ class RequestGuard:
             remaining = deadline - asyncio.get_running_loop().time()
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(remaining, 0.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self._answer(
                     send, 408, f"the request body did not arrive within {self.body_timeout:g} s", state
                 )
@@ -132,7 +134,9 @@ class RequestGuard:
                 return
             if not state["started"]:
                 logger.exception("unexpected error while answering %s %s", scope["method"], scope["path"])
-                await self._answer(send, 500, "internal error; the organiser will find it in the server log", state)
+                await self._answer(
+                    send, 500, "internal error; the organiser will find it in the server log", state
+                )
                 return
             raise
 

@@ -12,6 +12,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 
@@ -69,7 +70,9 @@ async def _send_all(
                 if job.key is not None:
                     headers["Idempotency-Key"] = job.key
                 r = await client.post(
-                    "/api/submissions", headers=headers, files={"file": ("submission.csv", job.data, "text/csv")}
+                    "/api/submissions",
+                    headers=headers,
+                    files={"file": ("submission.csv", job.data, "text/csv")},
                 )
                 try:
                     body = r.json()
@@ -106,7 +109,9 @@ async def _get_loop(host: str, port: int, path: str, connections: int, seconds: 
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next(
-                    int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
                 )
                 await reader.readexactly(length)
                 counts[0 if head.startswith(b"HTTP/1.1 200") else 1] += 1
@@ -127,7 +132,7 @@ def run_gets(url: str, path: str, *, connections: int = 8, seconds: float = 5.0)
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process used so far (Linux /proc)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

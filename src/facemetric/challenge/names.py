@@ -60,7 +60,8 @@ def check_team_name(name: str) -> str:
         raise InputError(f"team name has {len(name)} characters; use at most {MAX_TEAM_NAME}")
     if any(unicodedata.category(ch).startswith("C") for ch in name):
         raise InputError(
-            "team name contains control characters (or invisible formatting ones); use printable characters only"
+            "team name contains control characters (or invisible formatting ones); "
+            "use printable characters only"
         )
     return name
 

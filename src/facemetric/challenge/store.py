@@ -133,7 +133,14 @@ def utc_now() -> datetime:
 
 def _submission(row) -> Submission:
     return Submission(
-        int(row[0]), int(row[1]), str(row[2]), str(row[3]), int(row[4]), float(row[5]), float(row[6]), bool(row[7])
+        int(row[0]),
+        int(row[1]),
+        str(row[2]),
+        str(row[3]),
+        int(row[4]),
+        float(row[5]),
+        float(row[6]),
+        bool(row[7]),
     )
 
 
@@ -266,11 +273,15 @@ class ChallengeStore:
                 try:
                     source.backup(copy)
                     count = int(copy.execute("SELECT COUNT(*) FROM submissions").fetchone()[0])
-                    problems = [r[0] for r in copy.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+                    problems = [
+                        r[0] for r in copy.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"
+                    ]
                 finally:
                     copy.close()
                 if problems:
-                    raise ConfigError(f"{self.path}: the backup failed SQLite's integrity check: {problems[0]}")
+                    raise ConfigError(
+                        f"{self.path}: the backup failed SQLite's integrity check: {problems[0]}"
+                    )
         except sqlite3.Error as exc:
             if not _is_storage_failure(exc):
                 raise

@@ -29,7 +29,9 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = _new_file(path.parent, f".{path.name}.", suffix if suffix is not None else path.suffix + ".tmp")
+    tmp_path = _new_file(
+        path.parent, f".{path.name}.", suffix if suffix is not None else path.suffix + ".tmp"
+    )
     try:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
