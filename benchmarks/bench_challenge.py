@@ -140,7 +140,9 @@ def bench_uploads(work: Path, n_pairs: int, levels: list[int], n_sequential: int
 
 
 # --- leaderboard -----------------------------------------------------------------------
-def bench_leaderboard(work: Path, n_submissions: int, n_teams: int, seconds: float) -> dict:
+def bench_leaderboard(
+    work: Path, n_submissions: int, n_teams: int, seconds: float, baseline_src: Path | None = None
+) -> dict:
     contest = make_contest(work, "board", 600, daily_limit=10 * n_submissions)
     store = contest.store
     rng = np.random.default_rng(1)
@@ -193,6 +195,11 @@ def bench_leaderboard(work: Path, n_submissions: int, n_teams: int, seconds: flo
         finally:
             stop.set()
             writer.join()
+    if baseline_src is not None:  # the same database served by another release (no cache there)
+        env = {"PYTHONPATH": str(baseline_src)}
+        with ServerProcess(contest.paths["root"], free_port(), env=env) as old:
+            out["baseline_json_per_second"], _ = run_gets(old.url, "/api/leaderboard", seconds=seconds)
+            out["baseline_src"] = str(baseline_src)
     out["recompute_ms"] = 1000 * recompute_s
     out["uncached_ceiling_per_second"] = 1 / recompute_s
     print(f"leaderboard: {out}")
@@ -448,6 +455,17 @@ def tables(results: dict) -> str:
                 f"{lb['json_per_second_with_commits']:.0f}",
                 f"{lb['json_per_second_with_commits'] / ceiling:.1f} x",
             ),
+        ]
+        if "baseline_json_per_second" in lb:
+            old = lb["baseline_json_per_second"]
+            lines.append(
+                row(
+                    "`GET /api/leaderboard`, previous release (no cache)",
+                    f"{old:.1f}",
+                    f"{old / ceiling:.2f} x",
+                )
+            )
+        lines += [
             "",
             f"Reference: one recomputation takes {lb['recompute_ms']:.1f} ms in-process "
             f"(a ceiling of {ceiling:.0f} GETs/s without the cache); served rows equal the "
@@ -507,6 +525,11 @@ def main() -> None:
         "--seconds", type=float, default=5.0, help="duration of each GET and flood measurement"
     )
     parser.add_argument("--kill-rounds", type=int, default=12)
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also serve the leaderboard with the facemetric found in this src/ folder",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--table", type=Path, help="print the docs tables of a JSON file and exit")
     args = parser.parse_args()
@@ -530,7 +553,7 @@ def main() -> None:
             )
         if "leaderboard" in parts:
             results["leaderboard"] = bench_leaderboard(
-                work, args.board_submissions, args.board_teams, args.seconds
+                work, args.board_submissions, args.board_teams, args.seconds, args.baseline_src
             )
         if "refused" in parts:
             results["refused"] = bench_refused(work, args.pairs, args.seconds, 40)

@@ -28,7 +28,8 @@ class ServerProcess:
     """A ``facemetric challenge serve`` child process.
 
     ``serve_args`` are added to the command line (``["--team-rate", "100"]``); ``preexec_fn`` runs
-    in the child before it starts (tests use it to set resource limits).
+    in the child before it starts (tests use it to set resource limits); ``env`` is added to the
+    environment (the benchmark points ``PYTHONPATH`` at another release with it).
     """
 
     directory: Path
@@ -36,6 +37,7 @@ class ServerProcess:
     host: str = "127.0.0.1"
     serve_args: list[str] = field(default_factory=list)
     preexec_fn: Callable[[], None] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # added to this process's environment
     proc: subprocess.Popen | None = None
     log: IO[bytes] | None = None
 
@@ -59,7 +61,7 @@ class ServerProcess:
             "--no-access-log",
             *self.serve_args,
         ]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         # The log goes to a temporary file, never to a pipe that nobody reads and that could fill up.
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
