@@ -15,8 +15,13 @@ HEADER = ("pair_id", "score")
 # A score is a plain ASCII decimal: optional sign, digits with at most one '.', optional exponent.
 # Python's float() also takes '1_000', full-width or Arabic-Indic digits and Unicode spaces; these
 # are refused, so that every file means the same number to every reader.
-NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_NON_FINITE = r"[+-]?(?:[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
+NUMBER = re.compile(_NUMBER)
+NON_FINITE = re.compile(_NON_FINITE)
+# Every score of a file at once, one per line: one scan of the joined fields instead of a call per
+# line (non-finite ones pass here and are refused after the conversion).
+ALL_SCORES = re.compile(f"(?:{_NUMBER}|{_NON_FINITE})(?:\n(?:{_NUMBER}|{_NON_FINITE}))*")
 BLANKS = " \t"  # the only characters stripped around a field
 
 
@@ -67,8 +72,9 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
         raise SubmissionError(
             f"the first line must be the header 'pair_id,score'; got {_short(','.join(header))!r}"
         )
-    scores = np.full(len(pair_index), np.nan)
     seen_on: dict[str, int] = {}
+    rows: list[int] = []
+    raws: list[str] = []
     try:
         for row in reader:
             line = reader.line_num
@@ -76,7 +82,7 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
                 continue
             if len(row) != 2:
                 raise SubmissionError(f"line {line}: expected 2 fields 'pair_id,score' but got {len(row)}")
-            pair_id, raw = row[0].strip(BLANKS), row[1].strip(BLANKS)
+            pair_id = row[0].strip(BLANKS)
             where = pair_index.get(pair_id)
             if where is None:
                 raise SubmissionError(
@@ -89,12 +95,8 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
                     "give each pair exactly once"
                 )
             seen_on[pair_id] = line
-            value = parse_score(raw, line)
-            if not math.isfinite(value):
-                raise SubmissionError(
-                    f"line {line}: score {_short(raw)!r} is not finite; give a finite number for every pair"
-                )
-            scores[where] = value
+            rows.append(where)
+            raws.append(row[1].strip(BLANKS))
     except csv.Error as exc:
         raise SubmissionError(f"line {reader.line_num}: malformed CSV ({exc})") from None
     if len(seen_on) != len(pair_index):
@@ -103,19 +105,33 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
             f"{len(missing)} pair id(s) are missing, e.g. {_short(missing[0])!r}; "
             f"give one score for each of the {len(pair_index)} pairs of test_pairs.csv"
         )
+    values = _numbers(raws, list(seen_on.values()))
+    scores = np.full(len(pair_index), np.nan)
+    scores[rows] = values
     return scores
 
 
-def parse_score(raw: str, line: int) -> float:
-    """The number in one score field, or an error naming the line (see ``NUMBER``)."""
-    if NUMBER.fullmatch(raw):
-        return float(raw)
-    if NON_FINITE.fullmatch(raw):
-        return math.nan
-    raise SubmissionError(
-        f"line {line}: score {_short(raw)!r} is not a number; write plain ASCII decimals such as "
-        "0.25, -3 or 1.5e-3 (no '_', no other digits or spaces)"
-    )
+def _numbers(raws: list[str], lines: list[int]) -> np.ndarray:
+    """The scores as floats; the first field that is no number, or not finite, raises naming its line.
+
+    All fields are checked by one pass of ``ALL_SCORES`` over the joined text (a file of thousands
+    of lines costs one regular-expression scan, not one call per line).
+    """
+    if ALL_SCORES.fullmatch("\n".join(raws)) is None:
+        for raw, line in zip(raws, lines):
+            if not (NUMBER.fullmatch(raw) or NON_FINITE.fullmatch(raw)):
+                raise SubmissionError(
+                    f"line {line}: score {_short(raw)!r} is not a number; write plain ASCII decimals such as "
+                    "0.25, -3 or 1.5e-3 (no '_', no other digits or spaces)"
+                )
+    values = np.array([float(raw) for raw in raws], dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise SubmissionError(
+            f"line {lines[bad[0]]}: score {_short(raws[bad[0]])!r} is not finite; "
+            "give a finite number for every pair"
+        )
+    return values
 
 
 def format_submission(pair_ids: np.ndarray, scores: np.ndarray) -> bytes:
