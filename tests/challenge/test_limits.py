@@ -102,13 +102,11 @@ def test_connections_that_never_finish_their_headers_are_closed(guarded, sent):
     server, _, _ = guarded
     with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
         sock.sendall(sent)
-        start = time.monotonic()
         try:
-            data = sock.recv(4096)
+            data = sock.recv(4096)  # the header timeout is 1 s: the close comes long before 20 s
         except (ConnectionResetError, TimeoutError):
             data = None
         assert data == b"", "the server held a connection whose request never came"
-    assert time.monotonic() - start < 19
 
 
 def test_connections_beyond_the_limit_get_a_json_503(make_contest):
