@@ -42,6 +42,30 @@ def test_create_on_lfw_pairs_warns(capsys, lfw_dir, tmp_path):
     assert out.strip().splitlines()[-1].startswith("fmc_")  # the admin token stays the last line
 
 
+@pytest.mark.shared
+def test_the_warning_is_warranted_labels_come_back_from_the_public_file(lfw_dir, tmp_path):
+    """The attack the warning is about: look each test descriptor up in the public file."""
+    import csv
+
+    from sklearn.metrics import roc_auc_score
+
+    from facemetric.challenge import create_challenge
+
+    public = load_descriptors(lfw_dir / "descriptors_mobilefacenet_112x96.npz")
+    protocol = load_protocol(lfw_dir / "pairs.txt")
+    train, test = split_train_test(public, protocol)
+    create_challenge(train, test, protocol, tmp_path / "c")
+    bundle = load_descriptors(tmp_path / "c" / "bundle" / "test.npz")
+    name_of_row = {row.tobytes(): name for row, name in zip(public.X, public.labels)}
+    name = {i: name_of_row[x.tobytes()] for i, x in zip(bundle.ids, bundle.X)}  # byte for byte
+    with open(tmp_path / "c" / "bundle" / "test_pairs.csv", newline="") as fh:
+        pairs = list(csv.reader(fh))[1:]
+    with open(tmp_path / "c" / "organiser" / "answers.csv", newline="") as fh:
+        truth = {r[0]: int(r[1]) for r in list(csv.reader(fh))[1:]}
+    guess = [float(name[a] == name[b]) for _, a, b in pairs]
+    assert roc_auc_score([truth[p] for p, _, _ in pairs], guess) == 1.0
+
+
 def test_public_layout_warns_even_when_saved_as_csv(capsys, contest_data, tmp_path):
     """LFW pairs re-saved as CSV keep LFW's file names, and the warning."""
     train, test, protocol = contest_data
