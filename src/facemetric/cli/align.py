@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from facemetric.cli.common import progress_bar, progress_enabled
+from facemetric.progress import progress_bar, progress_enabled
 from facemetric.cli.extract import DET_SIZE_HELP, DETECTOR_HELP, FACE_HELP, UPSAMPLE_HELP
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from facemetric.cli.common import console, out, progress_bar, progress_enabled
+from facemetric.cli.common import console, out
+from facemetric.progress import progress_bar, progress_enabled
 
 
 def evaluate(

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from facemetric.cli.common import progress_bar, progress_enabled
+from facemetric.progress import progress_bar, progress_enabled
 from facemetric.errors import ConfigError
 
 

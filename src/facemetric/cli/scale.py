@@ -13,7 +13,8 @@ from typing import Optional
 
 import typer
 
-from facemetric.cli.common import console, progress_bar, progress_enabled
+from facemetric.cli.common import console
+from facemetric.progress import progress_bar, progress_enabled
 from facemetric.cli.extract import (
     DET_SIZE_HELP,
     DETECTOR_HELP,

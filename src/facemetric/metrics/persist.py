@@ -6,7 +6,7 @@ shape, dtype and SHA-256 of the arrays. ``arrays.npz`` holds the learned array
 attributes (names ending in ``_``). ``arrays.npz`` is written first and ``model.json``
 last, both atomically, so a model folder is either complete or refused on load.
 
-Only classes registered in :data:`facemetric.metrics.METHODS` can be loaded.
+Only classes registered in :data:`facemetric.registry.METHODS` can be loaded.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _class_path(cls: type) -> str:
 
 
 def _known_classes() -> dict[str, tuple[str, type]]:
-    from facemetric.metrics import METHODS
+    from facemetric.registry import METHODS
 
     return {_class_path(cls): (name, cls) for name, cls in METHODS.items()}
 
@@ -79,7 +79,7 @@ def save_model(metric: Any, model_dir: str | Path) -> Path:
     cls_path = _class_path(type(metric))
     if cls_path not in known:
         raise ConfigError(
-            f"{cls_path} is not registered in facemetric.metrics.METHODS; register it to save it"
+            f"{cls_path} is not registered in facemetric.registry.METHODS; register it to save it"
         )
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)

@@ -7,13 +7,11 @@ Transductive classes (``transductive = True``) look at the test descriptors and 
 as such in reports.
 """
 
-import facemetric.metrics  # noqa: F401  (first: facemetric.metrics registers the classes below)
 from facemetric.normalize.asnorm import ASNorm
 from facemetric.normalize.calibration import LogisticCalibrator
 from facemetric.normalize.calibrated import Calibrated
 from facemetric.normalize.cohort import draw_cohort
 from facemetric.normalize.fusion import WeightedFusion
-from facemetric.normalize.registry import NORMALIZE_METHODS
 from facemetric.normalize.rerank import KReciprocalRerank
 from facemetric.normalize.snorm import SNorm
 from facemetric.normalize.test_center import TestCenter
@@ -22,6 +20,6 @@ from facemetric.normalize.tnorm import TNorm
 from facemetric.normalize.znorm import ZNorm
 
 __all__ = [
-    "ASNorm", "Calibrated", "KReciprocalRerank", "LogisticCalibrator", "NORMALIZE_METHODS", "SNorm", "TNorm",
+    "ASNorm", "Calibrated", "KReciprocalRerank", "LogisticCalibrator", "SNorm", "TNorm",
     "TestCenter", "WeightedFusion", "ZNorm", "draw_cohort", "operating_thresholds", "save_thresholds",
 ]

@@ -14,12 +14,11 @@ from sklearn.base import clone
 
 from facemetric.errors import ConfigError, NotFittedError
 from facemetric.metrics.base import PairMetric
+from facemetric.registry import make_metric
 
 
 def build_metric(spec: Any, what: str = "metric") -> PairMetric:
     """A fresh, unfitted metric from a spec: a name, ``{"method": name, **params}`` or an instance."""
-    from facemetric.metrics import make_metric
-
     if isinstance(spec, PairMetric):
         return clone(spec)
     if isinstance(spec, str):

@@ -167,12 +167,6 @@ def run_benchmark(
     return BenchmarkRun(rows=rows, scores=scores)
 
 
-def format_change(pct: float | None) -> str:
-    if pct is None or not math.isfinite(pct):
-        return "-"
-    return f"{pct:+.1f}%"
-
-
 # Default grid: every method that learns from training identities or adapts scores, then the
 # classic recipe of cosine scoring after WCCN with score normalisation (Dehak et al. 2011), in
 # the order of the report. metric-learn adapters are left out (optional extra, slow on >10k

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
-
-from facemetric.protocols.benchmark import format_change
 
 COLUMNS = ("method", "AUC", "AUC 95% CI", "accuracy", "TAR@FAR=1e-3", "1-AUC vs cosine", "p vs cosine",
            "fold AUC mean ± std", "transductive", "fit s")
+
+
+def format_change(pct: float | None) -> str:
+    """``-12.3%`` (fewer errors than cosine) or ``-`` when undefined."""
+    if pct is None or not math.isfinite(pct):
+        return "-"
+    return f"{pct:+.1f}%"
 
 
 def _num(x: Any, digits: int = 4) -> str:

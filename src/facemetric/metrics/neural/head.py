@@ -98,7 +98,7 @@ class NeuralHead(PairMetric):
             raise InputError("training descriptors have a single identity; a neural head needs several")
         torch = require("torch", "torch")
         require("pytorch_metric_learning", "torch")
-        from facemetric.cli.common import progress_enabled
+        from facemetric.progress import progress_enabled
         from facemetric.metrics.neural.training import train_head
 
         train_rows, val_rows = split_identities(y, self.val_fraction, self.seed)

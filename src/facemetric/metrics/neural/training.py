@@ -114,7 +114,7 @@ def train_head(X: np.ndarray, y: np.ndarray, val_rows: np.ndarray, val_pairs: tu
                dropout: float, seed: int, device: str, progress: bool) -> TrainResult:
     """Train on the rows of ``X`` not in ``val_rows``; early-stop on AUC of ``val_pairs`` (ia, ib, same)."""
     torch = require("torch", "torch")
-    from facemetric.cli.common import progress_bar
+    from facemetric.progress import progress_bar
 
     train_mask = np.ones(X.shape[0], bool)
     train_mask[val_rows] = False
