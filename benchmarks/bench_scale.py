@@ -20,7 +20,7 @@ import numpy as np
 
 from facemetric.metrics import METHODS
 from facemetric.scale import dask_client, score_pairs_on_dask
-from facemetric.scoring import SCORING_CHUNK
+from facemetric.experiments.driver import SCORING_CHUNK
 
 
 def main() -> None:

@@ -111,7 +111,7 @@ def phase_reference(args) -> dict:
 
 def phase_facemetric(args) -> dict:
     from facemetric.metrics.cosine import Cosine
-    from facemetric.scoring import SCORING_CHUNK, score_protocol
+    from facemetric.experiments.driver import SCORING_CHUNK, score_protocol
     from facemetric.types import DescriptorSet, PairProtocol
     from facemetric.verify import evaluate_scores
 

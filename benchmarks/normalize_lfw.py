@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 
 from facemetric.io import load_descriptors, load_protocol
 from facemetric.metrics import make_metric
-from facemetric.protocols.kfold import fold_training_rows, score_rows
+from facemetric.experiments.driver import fold_training_rows, score_index_pairs
 from facemetric.verify import paired_test
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lfw"
@@ -89,7 +89,7 @@ def main() -> None:
             t0 = time.perf_counter()
             metric.fit(ds.X[train], ds.labels[train])
             fit_s += time.perf_counter() - t0
-            scores.append(score_rows(metric, ds.X, ia, ib))
+            scores.append(score_index_pairs(metric, ds.X, ia, ib))
             labels.append(protocol.labels[sel])
         s, y = np.concatenate(scores), np.concatenate(labels)
         auc = float(roc_auc_score(y, s))

@@ -26,7 +26,7 @@ LAYERS = [
     {"verify"},
     {"metrics"},
     {"normalize"},
-    {"experiments", "protocols", "scoring"},
+    {"experiments"},
     {"challenge", "scale"},
     {"cli"},
 ]

@@ -296,7 +296,7 @@ def test_protocol_cross_pose_bad_landmarks(tmp_path, capsys):
     (tmp_path / "lm.txt").write_text("a/b.jpg 1 2 3\n")
     code, _, err = run_cli(capsys, "protocol", "cross-pose", "-d", tmp_path / "d.npz", "-l", tmp_path / "lm.txt",
                            "--out", tmp_path / "cp.csv")
-    assert_one_line_error(code, err, "lm.txt", "line 1 has 4 fields")
+    assert_one_line_error(code, err, "lm.txt", "line 1: expected 16 fields")
     (tmp_path / "lm.txt").write_text("other/x.jpg" + " 1" * 15 + "\n")
     code, _, err = run_cli(capsys, "protocol", "cross-pose", "-d", tmp_path / "d.npz", "-l", tmp_path / "lm.txt",
                            "--out", tmp_path / "cp.csv")

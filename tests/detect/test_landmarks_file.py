@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from facemetric.detect import make_detector
+from facemetric.detect.landmarks_file import read_landmarks_file
 from facemetric.errors import ConfigError, InputError
 
 LINE = "A/A_0001.jpg 70 59 167 188 0.99 108 108 147 112 125 143 104 158 140 162\n"
@@ -79,3 +80,22 @@ def test_real_mtcnn_file(lfw_dir):
     assert len(det.faces_) >= 13000
     (face,) = det.detect(np.zeros((250, 250, 3), np.uint8), "Aaron_Eckhart/Aaron_Eckhart_0001.jpg")
     np.testing.assert_allclose(face.landmarks[0], [108.096, 108.764], atol=1e-3)
+
+
+def test_read_landmarks_file_gives_one_face_per_image(tmp_path):
+    # the reader of the cross-pose protocol (it replaced a second parser of the same files)
+    line = "A/A_0001.jpg 1 2 3 4 0.9 " + " ".join(str(v) for v in range(10)) + "\n"
+    (tmp_path / "ok.txt").write_text("# comment\n\n" + line)
+    ids, pts = read_landmarks_file(tmp_path / "ok.txt")
+    assert list(ids) == ["A/A_0001.jpg"] and pts.shape == (1, 5, 2) and pts[0, 2, 1] == 5
+    (tmp_path / "dup.txt").write_text(line + line)
+    with pytest.raises(InputError, match="more than once"):
+        read_landmarks_file(tmp_path / "dup.txt")
+    (tmp_path / "nan.txt").write_text(line.replace(" 7 ", " seven "))
+    with pytest.raises(InputError, match="line 1: non-numeric"):
+        read_landmarks_file(tmp_path / "nan.txt")
+    (tmp_path / "empty.txt").write_text("\n")
+    with pytest.raises(InputError, match="lists no faces"):
+        read_landmarks_file(tmp_path / "empty.txt")
+    with pytest.raises(InputError, match="no such landmarks file"):
+        read_landmarks_file(tmp_path / "missing.txt")

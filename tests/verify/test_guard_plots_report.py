@@ -62,7 +62,7 @@ def test_guard_on_real_lfw_folds_is_clean(lfw_dir):
 
 def test_plots_write_pngs_and_import_matplotlib_lazily(tmp_path):
     code = (
-        "import sys, facemetric.verify, facemetric.verify.plots, facemetric.scoring\n"
+        "import sys, facemetric.verify, facemetric.verify.plots, facemetric.experiments.evaluate\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported at module import time'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -44,10 +44,10 @@ def benchmark(
     import shutil
 
     from facemetric.io import load_descriptors, load_protocol
-    from facemetric.protocols.benchmark import default_specs, run_benchmark, write_benchmark
-    from facemetric.protocols.methods import parse_methods
-    from facemetric.protocols.model_io import resolve_flip
-    from facemetric.protocols.report import benchmark_table
+    from facemetric.experiments.benchmark import default_specs, run_benchmark, write_benchmark
+    from facemetric.experiments.driver import resolve_flip
+    from facemetric.experiments.report import benchmark_table
+    from facemetric.experiments.specs import parse_methods
     from facemetric.verify.report import package_versions
 
     from facemetric.cli.warnings_echo import echo_warnings

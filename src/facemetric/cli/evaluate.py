@@ -51,7 +51,7 @@ def evaluate(
     appear in the protocol. Writes OUT/report.json, OUT/roc.png and OUT/det.png.
     """
     from facemetric.io import load_descriptors, load_protocol
-    from facemetric.scoring import evaluate_protocol
+    from facemetric.experiments.evaluate import evaluate_protocol
     from facemetric.verify.report import build_report, report_table, write_report
 
     descriptor_set = load_descriptors(descriptors)

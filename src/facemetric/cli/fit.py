@@ -26,8 +26,8 @@ def fit(
     """
     from facemetric.io import load_descriptors
     from facemetric.metrics.persist import save_model
-    from facemetric.protocols.methods import MethodSpec, parse_param
-    from facemetric.protocols.model_io import fit_metric, resolve_flip
+    from facemetric.experiments.driver import fit_metric, resolve_flip
+    from facemetric.experiments.specs import MethodSpec, parse_param
 
     from facemetric.cli.warnings_echo import echo_warnings
 

@@ -35,10 +35,10 @@ def cross_pose(
     (most similar impostors under cosine), identity-disjoint folds. See docs/protocols.md."""
     from facemetric.io import load_descriptors, save_protocol
     from facemetric.io.atomic import write_text_atomic
-    from facemetric.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol, yaw_for_descriptors
-    from facemetric.protocols.identities import identities_of
-    from facemetric.protocols.landmarks_file import read_landmarks_file
-    from facemetric.protocols.model_io import resolve_flip
+    from facemetric.detect.landmarks_file import read_landmarks_file
+    from facemetric.experiments.driver import resolve_flip
+    from facemetric.identity import identities_of
+    from facemetric.io.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol, yaw_for_descriptors
 
     config = CrossPoseConfig(n_folds=n_folds, pairs_per_fold=pairs_per_fold,
                              max_pairs_per_identity=max_pairs_per_identity, max_image_uses=max_image_uses,
@@ -51,7 +51,7 @@ def cross_pose(
     built = build_cross_pose_protocol(ds.ids, identities_of(ds), ds.X, yaw, config, name=out_path.stem)
     save_protocol(built.protocol, out_path)
     summary = {"descriptors": str(descriptors), "landmarks": str(landmarks), "flip": used_flip,
-               "yaw_method": "nose offset from the eye-mouth midline / inter-ocular distance (facemetric.protocols.yaw)",
+               "yaw_method": "nose offset from the eye-mouth midline / inter-ocular distance (facemetric.io.protocols.yaw)",
                **built.summary()}
     write_text_atomic(Path(str(out_path) + ".json"), json.dumps(summary, indent=2) + "\n")
     st = built.stats

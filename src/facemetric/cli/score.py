@@ -22,7 +22,8 @@ def score(
     """Score PROTOCOL's pairs from DESCRIPTORS with MODEL (higher = same person); write OUT."""
     from facemetric.io import load_descriptors, load_protocol
     from facemetric.metrics.persist import load_model
-    from facemetric.protocols.model_io import score_with_model, write_scores_csv
+    from facemetric.experiments.driver import score_with_model
+    from facemetric.io.scores import write_scores_csv
 
     from facemetric.cli.warnings_echo import echo_warnings
 

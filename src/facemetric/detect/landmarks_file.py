@@ -16,6 +16,8 @@ Two file formats, chosen by the file extension:
 ``path`` is the image path relative to the images root, with forward slashes; it is
 matched against the ``image_id`` given to :meth:`detect`. Several lines may name the
 same image (several faces). An image with no line gets no face.
+:func:`read_landmarks_file` reads the same files as arrays, one face per image (for the yaw of
+the cross-pose protocol, :mod:`facemetric.io.protocols.cross_pose`).
 """
 
 from __future__ import annotations
@@ -56,8 +58,11 @@ def _normalise_id(image_id: str) -> str:
     return image_id
 
 
-def read_landmarks_text(path: Path) -> dict[str, list[Face]]:
-    faces: dict[str, list[Face]] = {}
+Rows = dict[str, list[np.ndarray]]  # image id -> one (15,) float64 row per face: box, score, 5 points
+
+
+def _text_rows(path: Path) -> Rows:
+    rows: Rows = {}
     with open(path, encoding="utf-8") as fh:
         for n, raw in enumerate(fh, start=1):
             line = raw.strip()
@@ -67,14 +72,12 @@ def read_landmarks_text(path: Path) -> dict[str, list[Face]]:
             if len(parts) != 16:
                 raise bad_file(path, f"line {n}: expected 16 fields (path x1 y1 x2 y2 score and 10 landmark "
                                f"coordinates), got {len(parts)}", "fix that line")
-            nums = _parse_numbers(parts[1:], path, n)
-            face = Face(box=nums[:4], score=nums[4], landmarks=nums[5:].reshape(5, 2))
-            faces.setdefault(_normalise_id(parts[0]), []).append(face)
-    return faces
+            rows.setdefault(_normalise_id(parts[0]), []).append(_parse_numbers(parts[1:], path, n))
+    return rows
 
 
-def read_landmarks_csv(path: Path) -> dict[str, list[Face]]:
-    faces: dict[str, list[Face]] = {}
+def _csv_rows(path: Path) -> Rows:
+    rows: Rows = {}
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in (reader.fieldnames or [])]
@@ -87,15 +90,54 @@ def read_landmarks_csv(path: Path) -> dict[str, list[Face]]:
         for n, row in enumerate(reader, start=2):
             if not row.get("path"):
                 raise bad_file(path, f"line {n}: empty path", "fix that line")
-            lm = _parse_numbers([row[c] for c in LANDMARK_COLUMNS], path, n).reshape(5, 2)
+            lm = _parse_numbers([row[c] for c in LANDMARK_COLUMNS], path, n)
             if has_box:
                 box = _parse_numbers([row[c] for c in BOX_COLUMNS], path, n)
             else:
-                box = _box_from_landmarks(lm)
+                box = _box_from_landmarks(lm.reshape(5, 2))
             score = _parse_numbers([row["score"]], path, n)[0] if row.get("score") not in (None, "") else 1.0
-            faces.setdefault(_normalise_id(row["path"].strip()), []).append(
-                Face(box=box, score=score, landmarks=lm))
-    return faces
+            rows.setdefault(_normalise_id(row["path"].strip()), []).append(np.concatenate([box, [score], lm]))
+    return rows
+
+
+def read_rows(path: str | Path) -> Rows:
+    """The faces of a landmarks file (text or ``.csv``, see the module docstring) by image id, as float64 rows."""
+    path = Path(path)
+    if not path.is_file():
+        raise bad_file(path, "no such landmarks file", "check the path, e.g. lfw/landmarks_mtcnn_5pt.txt")
+    reader = _csv_rows if path.suffix.lower() == ".csv" else _text_rows
+    rows = reader(path)
+    if not rows:
+        raise bad_file(path, "the landmarks file lists no faces", "check that it is the right file")
+    return rows
+
+
+def _faces(rows: Rows) -> dict[str, list[Face]]:
+    return {image_id: [Face(box=r[:4], score=r[4], landmarks=r[5:].reshape(5, 2)) for r in found]
+            for image_id, found in rows.items()}
+
+
+def read_landmarks_text(path: Path) -> dict[str, list[Face]]:
+    """The faces of a whitespace text file, by image id."""
+    return _faces(_text_rows(path))
+
+
+def read_landmarks_csv(path: Path) -> dict[str, list[Face]]:
+    """The faces of a CSV file with a header, by image id."""
+    return _faces(_csv_rows(path))
+
+
+def read_landmarks_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids (N,), landmarks (N, 5, 2) float64)`` in file order, one face per image (e.g. for yaw).
+
+    Refuses a file that lists an image twice (which face would it be?).
+    """
+    rows = read_rows(path)
+    twice = next((image_id for image_id, found in rows.items() if len(found) > 1), None)
+    if twice is not None:
+        raise bad_file(Path(path), f"lists {twice!r} more than once", "keep one face per image")
+    ids = np.array(list(rows), dtype=str)
+    return ids, np.stack([found[0][5:] for found in rows.values()]).reshape(-1, 5, 2)
 
 
 class LandmarksFileDetector:
@@ -103,12 +145,7 @@ class LandmarksFileDetector:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise bad_file(self.path, "no such landmarks file", "check the path after 'landmarks:'")
-        reader = read_landmarks_csv if self.path.suffix.lower() == ".csv" else read_landmarks_text
-        self.faces_ = reader(self.path)
-        if not self.faces_:
-            raise bad_file(self.path, "the landmarks file lists no faces", "check that it is the right file")
+        self.faces_ = _faces(read_rows(self.path))
         self.name = f"landmarks:{self.path.name}"
         self.model_hash = file_sha256(self.path)
 

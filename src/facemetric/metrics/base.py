@@ -365,7 +365,16 @@ class PairMetric(BaseEstimator):
                 f"a pair points at row {int(max(ia.max(), ib.max()))} but there are only "
                 f"{X.shape[0]} descriptors"
             )
-        Z = self.prepare(X)
+        return self.score_prepared_pairs(self.prepare(X), ia, ib, chunk_size=chunk_size)
+
+    def score_prepared_pairs(
+        self, Z: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, chunk_size: int = DEFAULT_CHUNK
+    ) -> np.ndarray:
+        """Scores (float64) of prepared rows ``(Z[ia], Z[ib])``, ``chunk_size`` pairs at a time.
+
+        The one scoring loop: :meth:`score_pairs` runs it after ``prepare``, and the Dask
+        workers of :mod:`facemetric.scale.score` run it on their partitions of pairs.
+        """
         out = np.empty(ia.shape[0], dtype=np.float64)
         for start in range(0, ia.shape[0], chunk_size):
             sl = slice(start, start + chunk_size)

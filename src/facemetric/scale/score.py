@@ -2,8 +2,8 @@
 
 The client prepares the descriptors once (``metric.prepare``) and broadcasts them and the
 fitted metric to every worker. The pairs are cut into partitions; each task scores one
-partition with ``metric.score_prepared`` in chunks of ``chunk_size`` pairs, exactly as
-:meth:`PairMetric.score_pairs` does in one process (partitions are whole multiples of the
+partition with the metric's own loop, :meth:`PairMetric.score_prepared_pairs`, in chunks of
+``chunk_size`` pairs, exactly as :meth:`PairMetric.score_pairs` does in one process (partitions are whole multiples of the
 chunk, so every chunk sees the same rows and the scores are bit-identical). Scores are
 written back in pair order as partitions finish; only a few partitions are in flight at once.
 """
@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from facemetric.errors import ConfigError, InputError
+from facemetric.experiments.driver import restrict_to_pairs
 from facemetric.metrics.base import DEFAULT_CHUNK
 from facemetric.scale.cluster import n_workers, require_distributed
 from facemetric.scale.pairs import IndexPairs, load_index_pairs
@@ -27,13 +28,8 @@ ProgressFn = Callable[[int, int], None]  # (pairs done, total)
 
 
 def score_partition(metric: Any, Z: np.ndarray, pairs: np.ndarray, chunk_size: int) -> np.ndarray:
-    """Runs on a worker: scores of ``(Z[pairs[0]], Z[pairs[1]])`` in chunks, float64."""
-    ia, ib = pairs
-    out = np.empty(ia.shape[0], dtype=np.float64)
-    for start in range(0, ia.shape[0], chunk_size):
-        sl = slice(start, start + chunk_size)
-        out[sl] = metric.score_prepared(Z[ia[sl]], Z[ib[sl]])
-    return out
+    """Runs on a worker: scores of ``(Z[pairs[0]], Z[pairs[1]])`` by the metric's own chunked loop."""
+    return metric.score_prepared_pairs(Z, pairs[0], pairs[1], chunk_size=chunk_size)
 
 
 def partition_length(partition_size: int, chunk_size: int) -> int:
@@ -76,8 +72,7 @@ def score_pairs_on_dask(
     if min(int(ia.min()), int(ib.min())) < 0 or top >= X.shape[0]:
         raise InputError(f"a pair points at row {top} but there are only {X.shape[0]} descriptors")
     if getattr(metric, "transductive", False):
-        rows, inverse = np.unique(np.concatenate([ia, ib]), return_inverse=True)
-        X, (ia, ib) = X[rows], inverse.reshape(2, -1)
+        X, ia, ib = restrict_to_pairs(X, ia, ib)
     index = np.int32 if X.shape[0] < 2**31 else np.int64
     Z = metric.prepare(X)
     metric_f, Z_f = client.scatter([metric, Z], broadcast=True, hash=False)
@@ -138,8 +133,7 @@ class ScaleScoreRun:
 
 def metric_for(descriptors: Any, model_dir: str | Path | None, method: str | None, flip: str | None):
     """(fitted metric, fused descriptors): a saved model, or a method that learns nothing."""
-    from facemetric.protocols.model_io import model_flip, resolve_flip
-    from facemetric.scoring import learns_something, make_method
+    from facemetric.experiments.driver import learns_something, make_method, model_flip, resolve_flip
 
     if model_dir is not None and method is not None:
         raise ConfigError("give either --model (a fitted model folder) or --method, not both")

@@ -46,7 +46,7 @@ class MethodSpec:
     @property
     def transductive(self) -> bool:
         """True when the method, or any metric nested in its parameters, looks at the test descriptors."""
-        from facemetric.metrics import METHODS
+        from facemetric.registry import METHODS
 
         def nested(value: Any) -> bool:
             if isinstance(value, str):
@@ -63,7 +63,7 @@ class MethodSpec:
 
     def factory(self) -> Callable[[], Any]:
         """A zero-argument callable building a fresh metric (fails early on unknown names/params)."""
-        from facemetric.metrics import make_metric
+        from facemetric.registry import make_metric
 
         make_metric(self.name, **self.params)
         return lambda: make_metric(self.name, **self.params)

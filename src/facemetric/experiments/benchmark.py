@@ -2,7 +2,7 @@
 
 Each method is scored either by identity-disjoint k-fold on the test set's own folds
 (no training set given) or in train/test mode. Scores of every method are cached in
-``cache_dir`` (:mod:`facemetric.protocols.score_cache`), so an interrupted benchmark resumes.
+``cache_dir`` (:mod:`facemetric.experiments.score_cache`), so an interrupted benchmark resumes.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any, Callable
 import numpy as np
 
 from facemetric.errors import ConfigError, FacemetricError, ProtocolError
-from facemetric.protocols.kfold import identity_disjoint_kfold
-from facemetric.protocols.methods import MethodSpec
-from facemetric.protocols.score_cache import cache_name, load_cached, save_cached, scores_fingerprint
-from facemetric.protocols.scores import ProtocolScores
-from facemetric.protocols.train_test import train_test_scores
+from facemetric.experiments.driver import identity_disjoint_kfold, train_test_scores
+from facemetric.experiments.specs import MethodSpec
+from facemetric.experiments.score_cache import cache_name, load_cached, save_cached, scores_fingerprint
+from facemetric.experiments.scores import ProtocolScores
 from facemetric.types import DescriptorSet, PairProtocol
 
 BASELINES = ("cosine", "l2")
@@ -180,8 +179,8 @@ DEFAULT_METHODS = (
 
 def default_specs() -> list[MethodSpec]:
     """The default grid, restricted to the methods registered in this installation."""
-    from facemetric.metrics import METHODS
-    from facemetric.protocols.methods import parse_method_spec
+    from facemetric.registry import METHODS
+    from facemetric.experiments.specs import parse_method_spec
 
     specs = [parse_method_spec(text) for text in DEFAULT_METHODS]
     return [s for s in specs if s.name in METHODS and all(
@@ -193,7 +192,7 @@ def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str,
     """Write benchmark.json (the rows), benchmark.md, config.json, roc.png and roc_det.png
     (the best ``top`` methods against the baselines)."""
     from facemetric.io.atomic import write_text_atomic
-    from facemetric.protocols.report import benchmark_markdown
+    from facemetric.experiments.report import benchmark_markdown
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -8,11 +8,10 @@ from sklearn.metrics import roc_auc_score
 
 from facemetric.errors import ConfigError, InputError
 from facemetric.metrics.cosine import Cosine
-from facemetric.protocols.benchmark import run_benchmark
-from facemetric.protocols.identities import identities_of
-from facemetric.protocols.landmarks_file import read_landmarks_file
-from facemetric.protocols.methods import MethodSpec, parse_methods, parse_value
-from facemetric.protocols.report import benchmark_markdown
+from facemetric.experiments.benchmark import run_benchmark
+from facemetric.identity import identities_of
+from facemetric.experiments.specs import MethodSpec, parse_methods, parse_value
+from facemetric.experiments.report import benchmark_markdown
 from facemetric.types import DescriptorSet
 
 
@@ -40,7 +39,7 @@ def test_parse_methods():
 
 
 def test_default_grid_builds():
-    from facemetric.protocols.benchmark import default_specs
+    from facemetric.experiments.benchmark import default_specs
 
     specs = default_specs()
     assert "center" in [s.name for s in specs] and len({s.label for s in specs}) == len(specs)
@@ -87,26 +86,8 @@ def test_identities_of(make_ds):
         identities_of(flat)
 
 
-def test_landmarks_file(tmp_path):
-    line = "A/A_0001.jpg 1 2 3 4 0.9 " + " ".join(str(v) for v in range(10)) + "\n"
-    (tmp_path / "ok.txt").write_text("# comment\n\n" + line)
-    ids, pts = read_landmarks_file(tmp_path / "ok.txt")
-    assert list(ids) == ["A/A_0001.jpg"] and pts.shape == (1, 5, 2) and pts[0, 2, 1] == 5
-    (tmp_path / "dup.txt").write_text(line + line)
-    with pytest.raises(InputError, match="more than once"):
-        read_landmarks_file(tmp_path / "dup.txt")
-    (tmp_path / "nan.txt").write_text(line.replace(" 7 ", " seven "))
-    with pytest.raises(InputError, match="line 1 has a non-numeric landmark"):
-        read_landmarks_file(tmp_path / "nan.txt")
-    (tmp_path / "empty.txt").write_text("\n")
-    with pytest.raises(InputError, match="no landmark lines"):
-        read_landmarks_file(tmp_path / "empty.txt")
-    with pytest.raises(InputError, match="does not exist"):
-        read_landmarks_file(tmp_path / "missing.txt")
-
-
 def test_json_rows_are_plain():
-    from facemetric.protocols.benchmark import _clean
+    from facemetric.experiments.benchmark import _clean
 
     got = _clean({"a": np.float32(1.5), "b": [float("nan"), np.inf], "c": np.arange(2), 3: (np.bool_(True),)})
     assert got == {"a": 1.5, "b": [None, None], "c": [0, 1], "3": [True]}
@@ -114,7 +95,7 @@ def test_json_rows_are_plain():
 
 def test_cache_key_follows_the_code(synthetic, monkeypatch, tmp_path):
     from facemetric import metrics
-    from facemetric.protocols.score_cache import method_code_version
+    from facemetric.experiments.score_cache import method_code_version
 
     class Child(Cosine):
         pass

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.shared
 def test_kfold_on_two_view2_folds(lfw_dir, lfw_descriptors):
     from facemetric.io import load_protocol
     from facemetric.metrics import make_metric
-    from facemetric.protocols.kfold import identity_disjoint_kfold
+    from facemetric.experiments.driver import identity_disjoint_kfold
 
     protocol = load_protocol(lfw_dir / "pairs.txt")
     protocol = protocol.subset(np.flatnonzero(protocol.folds < 2))
@@ -29,8 +29,8 @@ def test_kfold_on_two_view2_folds(lfw_dir, lfw_descriptors):
 
 
 def test_cross_pose_on_real_landmarks(lfw_dir, lfw_descriptors):
-    from facemetric.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol, yaw_for_descriptors
-    from facemetric.protocols.landmarks_file import read_landmarks_file
+    from facemetric.io.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol, yaw_for_descriptors
+    from facemetric.detect.landmarks_file import read_landmarks_file
 
     ds = lfw_descriptors.fused("sum")
     names = np.unique(ds.labels)[:600]

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from facemetric.io.atomic import atomic_path
-from facemetric.protocols.methods import MethodSpec
-from facemetric.protocols.scores import ProtocolScores
+from facemetric.experiments.specs import MethodSpec
+from facemetric.experiments.scores import ProtocolScores
 from facemetric.types import DescriptorSet, PairProtocol
 
 
@@ -42,7 +42,7 @@ def method_code_version(name: str) -> str:
     import inspect
 
     import facemetric
-    from facemetric.metrics import METHODS
+    from facemetric.registry import METHODS
 
     h = hashlib.sha256()
     cls = METHODS.get(name)

@@ -1,8 +1,8 @@
-"""Score a pair protocol with a pair metric, and evaluate it honestly.
+"""Evaluate one method on one protocol: the library behind ``facemetric evaluate``.
 
-This is the library behind ``facemetric evaluate``: fuse the flipped descriptors, pick or
-load the metric, fit a learned metric only on identities outside the protocol, score the
-pairs in chunks, check the protocol for leaks and compute every figure.
+Fuse the flipped descriptors, pick or load the metric, fit a learned metric only on the
+identities outside the protocol (:func:`training_split`), score the pairs with the driver's
+scoring loop, check the protocol for leaks and compute every figure.
 """
 
 from __future__ import annotations
@@ -15,29 +15,11 @@ from typing import Any, Callable
 import numpy as np
 
 from facemetric.errors import ConfigError, ProtocolError
+from facemetric.experiments.driver import SCORING_CHUNK, learns_something, make_method
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
 from facemetric.verify.evaluation import VerificationResult
 from facemetric.verify.guard import ProtocolWarning, check_protocol, protocol_identities
-
-SCORING_CHUNK = 1 << 14  # pairs per chunk: 2 x 16k x 512 float32 = 64 MiB of gathered rows
-
-
-def score_protocol(
-    metric: Any, descriptors: DescriptorSet, protocol: PairProtocol, *, chunk_size: int = SCORING_CHUNK
-) -> np.ndarray:
-    """Score every pair of ``protocol`` (higher = same person), float64 (M,)."""
-    ia, ib = protocol.resolve(descriptors)
-    if hasattr(metric, "check_descriptors"):
-        metric.check_descriptors(descriptors)
-    return metric.score_pairs(descriptors.X, ia, ib, chunk_size=chunk_size)
-
-
-def learns_something(metric: Any) -> bool:
-    """True when the metric's class overrides ``_fit`` (cosine and L2 learn nothing)."""
-    from facemetric.metrics.base import PairMetric
-
-    return type(metric)._fit is not PairMetric._fit
 
 
 def training_split(descriptors: DescriptorSet, protocol: PairProtocol) -> DescriptorSet:
@@ -58,19 +40,6 @@ class EvaluationRun:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
-
-
-def make_method(method: str, model_dir: str | Path | None = None) -> Any:
-    """A metric by CLI name, or loaded from ``model_dir`` (then ``method`` is only checked)."""
-    if model_dir is not None:
-        from facemetric.metrics.persist import load_model
-
-        return load_model(model_dir)
-    from facemetric.metrics import METHODS
-
-    if method not in METHODS:
-        raise ConfigError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
-    return METHODS[method]()
 
 
 def evaluate_protocol(
@@ -115,7 +84,10 @@ def evaluate_protocol(
         )
     else:
         metric.fit(fused.X[:1])  # learns nothing; records the dimension
-    scores = score_protocol(metric, fused, protocol, chunk_size=chunk_size)
+    ia, ib = protocol.resolve(fused)
+    if hasattr(metric, "check_descriptors"):
+        metric.check_descriptors(fused)
+    scores = metric.score_pairs(fused.X, ia, ib, chunk_size=chunk_size)
     found = check_protocol(
         protocol, protocol_identities(protocol, fused), train_identities=train_identities, warn=False
     )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from facemetric.errors import InputError
-from facemetric.protocols.yaw import NOSE_DEPTH_RATIO, estimate_yaw, yaw_ratio
+from facemetric.io.protocols.yaw import NOSE_DEPTH_RATIO, estimate_yaw, yaw_ratio
 
 IOD = 63.0
 # left eye, right eye, nose tip, left and right mouth corners (x right, y up, z towards the camera), mm

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from facemetric.errors import ConfigError, InputError
-from facemetric.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol
+from facemetric.io.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol
 
 
 def synthetic_faces(n_ids=80, seed=0, dim=8):

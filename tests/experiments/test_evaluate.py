@@ -8,7 +8,8 @@ import pytest
 from facemetric.errors import ConfigError, InputError, ProtocolError
 from facemetric.metrics import METHODS
 from facemetric.metrics.base import PairMetric
-from facemetric.scoring import evaluate_protocol, make_method, score_protocol, training_split
+from facemetric.experiments.driver import make_method, score_protocol
+from facemetric.experiments.evaluate import evaluate_protocol, training_split
 from facemetric.types import DescriptorSet, PairProtocol
 
 

@@ -2,7 +2,7 @@
 
 Construction (all choices seeded, the result is deterministic):
 
-1. **Yaw** of each image from its 5 landmarks (:func:`facemetric.protocols.yaw.estimate_yaw`).
+1. **Yaw** of each image from its 5 landmarks (:func:`facemetric.io.protocols.yaw.estimate_yaw`).
 2. **Folds of identities.** Every identity goes to one fold, so the folds are identity-disjoint.
    Identities are shuffled with the seed, then dealt greedily (largest first) to the fold with
    the least positive-pair capacity so far; identities with one image are dealt to the fold
@@ -222,7 +222,7 @@ def _rank_within(folds: np.ndarray) -> np.ndarray:
 
 def yaw_for_descriptors(descriptor_ids: Any, landmark_ids: Any, landmarks: Any) -> np.ndarray:
     """Yaw (degrees) of each descriptor row from a landmark list; NaN where an image has no landmarks."""
-    from facemetric.protocols.yaw import estimate_yaw
+    from facemetric.io.protocols.yaw import estimate_yaw
 
     descriptor_ids = np.asarray(descriptor_ids).astype(str)
     landmark_ids = np.asarray(landmark_ids).astype(str)

@@ -9,8 +9,8 @@ from sklearn.metrics import roc_auc_score
 from facemetric.errors import ProtocolError
 from facemetric.metrics.base import PairMetric
 from facemetric.metrics.cosine import Cosine
-from facemetric.protocols.kfold import identity_disjoint_kfold
-from facemetric.protocols.train_test import IdentityOverlapWarning, train_test_scores
+from facemetric.experiments.driver import identity_disjoint_kfold
+from facemetric.experiments.driver import IdentityOverlapWarning, train_test_scores
 from facemetric.types import PairProtocol
 
 

@@ -1,0 +1,242 @@
+"""The one driver that fits a metric and scores a protocol, in three modes over one scoring loop.
+
+* **k-fold** (:func:`identity_disjoint_kfold`): fold ``k`` of the protocol is scored by a metric
+  fitted on every descriptor whose identity appears in none of fold ``k``'s pairs;
+* **train/test** (:func:`train_test_scores`): fit once on one descriptor set, score the whole
+  protocol on another (warns when their identities overlap);
+* **fitted model** (:func:`fit_metric`, then :func:`score_with_model`): fit and save, later score.
+
+Identities come from the labels, or from the image folder where labels are empty
+(:func:`facemetric.identity.identities_of`). Every mode scores through
+:func:`score_index_pairs`: the metric sees only the descriptors of the images the pairs use, so a
+transductive method adapts to the scored images and never to other data. The chunked loop over
+pairs itself is :meth:`facemetric.metrics.base.PairMetric.score_prepared_pairs`, which the Dask
+path (:mod:`facemetric.scale.score`) runs on its workers.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from facemetric.errors import ConfigError, InputError, ProtocolError
+from facemetric.experiments.scores import ProtocolScores, per_fold_auc
+from facemetric.identity import identities_of, with_identities
+from facemetric.types import FLIP_MODES, DescriptorSet, PairProtocol
+
+if TYPE_CHECKING:
+    from facemetric.experiments.specs import MethodSpec
+    from facemetric.metrics.base import PairMetric
+
+SCORING_CHUNK = 1 << 14  # pairs per chunk: 2 x 16k x 512 float32 = 64 MiB of gathered rows
+MIN_TRAIN_IDENTITIES = 2
+FLIP_CHOICES = ("auto",) + FLIP_MODES
+
+
+# --- the scoring loop ------------------------------------------------------------------------
+def score_index_pairs(
+    metric: Any, X: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, chunk_size: int = SCORING_CHUNK
+) -> np.ndarray:
+    """Scores (float64) of the pairs ``(X[ia], X[ib])``, showing the metric only the rows they use."""
+    rows, ja, jb = restrict_to_pairs(X, ia, ib)
+    return metric.score_pairs(rows, ja, jb, chunk_size=chunk_size)
+
+
+def restrict_to_pairs(X: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(X[used], ja, jb)``: the rows the pairs use, once each, and the pairs as indices into them."""
+    rows, inverse = np.unique(np.concatenate([ia, ib]), return_inverse=True)
+    local = inverse.reshape(2, -1)
+    return X[rows], local[0], local[1]
+
+
+def score_protocol(
+    metric: Any, descriptors: DescriptorSet, protocol: PairProtocol, *, chunk_size: int = SCORING_CHUNK
+) -> np.ndarray:
+    """Score every pair of ``protocol`` (higher = same person), float64 (M,), in the protocol's order.
+
+    Refuses descriptors of another backbone or dimension than the metric was fitted on.
+    """
+    ia, ib = protocol.resolve(descriptors)
+    if hasattr(metric, "check_descriptors"):
+        metric.check_descriptors(descriptors)
+    return score_index_pairs(metric, descriptors.X, ia, ib, chunk_size=chunk_size)
+
+
+# --- building and fitting metrics --------------------------------------------------------------
+def make_method(method: str, model_dir: str | Path | None = None) -> Any:
+    """A fresh metric by registered name, or the model saved in ``model_dir`` (then ``method`` is unused)."""
+    if model_dir is not None:
+        from facemetric.metrics.persist import load_model
+
+        return load_model(model_dir)
+    from facemetric.registry import METHODS
+
+    if method not in METHODS:
+        raise ConfigError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    return METHODS[method]()
+
+
+def learns_something(metric: Any) -> bool:
+    """True when the metric's class overrides ``_fit`` (cosine and L2 learn nothing)."""
+    from facemetric.metrics.base import PairMetric
+
+    return type(metric)._fit is not PairMetric._fit
+
+
+def resolve_flip(flip: str, descriptors: DescriptorSet) -> str:
+    """``auto`` -> "sum" when the set has flipped descriptors, else "none"."""
+    if flip not in FLIP_CHOICES:
+        raise ConfigError(f"The '--flip' option must be one of {', '.join(FLIP_CHOICES)}. Got {flip!r} instead.")
+    if flip == "auto":
+        return "sum" if descriptors.X_flip is not None else "none"
+    return flip
+
+
+def model_flip(metric: Any) -> str:
+    """The flip fusion a model was fitted with, or "auto" when it did not record one."""
+    prov = getattr(metric, "provenance_", None) or {}
+    flip = prov.get("flip_fusion")
+    return flip if flip in FLIP_MODES else "auto"
+
+
+def _fit(metric: PairMetric, train: DescriptorSet) -> float:
+    """Fit on a descriptor set whose labels are identities; return the seconds it took."""
+    t0 = time.perf_counter()
+    metric.fit_descriptors(train)
+    return time.perf_counter() - t0
+
+
+# --- fitted-model mode ---------------------------------------------------------------------
+def fit_metric(train: DescriptorSet, spec: MethodSpec, flip: str = "auto") -> PairMetric:
+    """Fuse the flips, take identities from labels or folders, fit ``spec`` on ``train``.
+
+    The fitted metric records ``training_identities_`` (saved with the model), so that
+    ``facemetric evaluate --model`` can flag test identities seen in training.
+    """
+    fused = with_identities(train.fused(resolve_flip(flip, train)), "training descriptors")
+    metric = spec.factory()()
+    _fit(metric, fused)
+    metric.training_identities_ = np.unique(fused.labels)
+    return metric
+
+
+def score_with_model(metric: PairMetric, descriptors: DescriptorSet, protocol: PairProtocol,
+                     flip: str | None = None) -> np.ndarray:
+    """Scores of every pair of ``protocol``; flips fused as at training time unless ``flip`` is given."""
+    flip = model_flip(metric) if flip is None else flip
+    return score_protocol(metric, descriptors.fused(resolve_flip(flip, descriptors)), protocol)
+
+
+# --- train/test mode -----------------------------------------------------------------------
+class IdentityOverlapWarning(UserWarning):
+    """Identities of the test pairs also appear in the training descriptors: results are optimistic."""
+
+
+def overlapping_identities(train: DescriptorSet, test: DescriptorSet, protocol: PairProtocol) -> np.ndarray:
+    """Identities of the protocol's images that also appear in ``train`` (empty when test has no identities)."""
+    try:
+        test_ids = identities_of(test, "test descriptors")
+    except InputError:
+        return np.array([], dtype=str)
+    ia, ib = protocol.resolve(test)
+    used = np.unique(test_ids[np.concatenate([ia, ib])])
+    return np.intersect1d(used, np.unique(identities_of(train, "training descriptors")))
+
+
+def warn_identity_overlap(train: DescriptorSet, test: DescriptorSet, protocol: PairProtocol) -> int:
+    """Warn (IdentityOverlapWarning) when training and test identities overlap; return the overlap size."""
+    common = overlapping_identities(train, test, protocol)
+    if common.size:
+        examples = ", ".join(repr(str(c)) for c in common[:3])
+        warnings.warn(
+            f"{common.size} identities of the {protocol.name} pairs are also in the training descriptors "
+            f"(e.g. {examples}); the result is optimistic. Train on other identities, or drop --train to use "
+            "identity-disjoint k-fold",
+            IdentityOverlapWarning,
+            stacklevel=2,
+        )
+    return int(common.size)
+
+
+def train_test_scores(
+    make_metric: Callable[[], PairMetric],
+    train: DescriptorSet,
+    test: DescriptorSet,
+    protocol: PairProtocol,
+    *,
+    method: str = "metric",
+) -> ProtocolScores:
+    """Fit once on ``train`` (identities from labels or folders), score all of ``protocol`` on ``test``."""
+    train = with_identities(train, "training descriptors")
+    warn_identity_overlap(train, test, protocol)
+    protocol.resolve(test)
+    metric = make_metric()
+    fit_seconds = _fit(metric, train)
+    t0 = time.perf_counter()
+    scores = score_protocol(metric, test, protocol)
+    return ProtocolScores(
+        method=method, scores=scores, labels=protocol.labels, folds=protocol.folds, mode="train-test",
+        transductive=bool(getattr(metric, "transductive", False)), fit_seconds=fit_seconds,
+        score_seconds=time.perf_counter() - t0, n_train=[len(train)],
+        fold_auc=per_fold_auc(protocol.labels, scores, protocol.folds),
+    )
+
+
+# --- k-fold mode ---------------------------------------------------------------------------
+def fold_training_rows(identities: np.ndarray, test_rows: np.ndarray) -> np.ndarray:
+    """Boolean mask of rows whose identity is not among the identities of ``test_rows``."""
+    return ~np.isin(identities, np.unique(identities[test_rows]))
+
+
+def identity_disjoint_kfold(
+    make_metric: Callable[[], PairMetric],
+    descriptors: DescriptorSet,
+    protocol: PairProtocol,
+    *,
+    method: str = "metric",
+    on_fold: Callable[[int], None] | None = None,
+) -> ProtocolScores:
+    """Scores of every pair of ``protocol``, fold by fold, with per-fold fitting.
+
+    ``make_metric`` returns a fresh, unfitted metric for each fold. ``on_fold`` is called
+    after each fold (for progress bars).
+    """
+    if protocol.folds is None:
+        raise ProtocolError(f"{protocol.name}: k-fold evaluation needs a fold per pair, but the protocol has no "
+                            "folds; give training descriptors (--train) instead")
+    descriptors = with_identities(descriptors)
+    identities = descriptors.labels
+    ia, ib = protocol.resolve(descriptors)
+    scores = np.empty(len(protocol), dtype=np.float64)
+    fit_seconds = score_seconds = 0.0
+    n_train: list[int] = []
+    transductive = False
+    for f in np.unique(protocol.folds):
+        in_fold = protocol.folds == f
+        test_rows = np.unique(np.concatenate([ia[in_fold], ib[in_fold]]))
+        train_mask = fold_training_rows(identities, test_rows)
+        n_ids = np.unique(identities[train_mask]).size
+        if n_ids < MIN_TRAIN_IDENTITIES:
+            raise ProtocolError(
+                f"{protocol.name}: fold {f} leaves {n_ids} training identities once its own identities are "
+                "removed; k-fold training needs other identities in the descriptor set (or use --train)"
+            )
+        metric = make_metric()
+        transductive = bool(getattr(metric, "transductive", False))
+        fit_seconds += _fit(metric, descriptors.subset(np.flatnonzero(train_mask)))
+        t0 = time.perf_counter()
+        scores[in_fold] = score_index_pairs(metric, descriptors.X, ia[in_fold], ib[in_fold])
+        score_seconds += time.perf_counter() - t0
+        n_train.append(int(train_mask.sum()))
+        if on_fold is not None:
+            on_fold(int(f))
+    return ProtocolScores(
+        method=method, scores=scores, labels=protocol.labels, folds=protocol.folds, mode="kfold",
+        transductive=transductive, fit_seconds=fit_seconds, score_seconds=score_seconds, n_train=n_train,
+        fold_auc=per_fold_auc(protocol.labels, scores, protocol.folds),
+    )
