@@ -1,8 +1,7 @@
-"""Open ONNX models with onnxruntime on the CPU, and hash model files for provenance and caches."""
+"""Open ONNX models with onnxruntime on the CPU."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from facemetric.errors import ConfigError, bad_file, require
@@ -30,12 +29,3 @@ def open_session(path: str | Path, threads: int | None = None, what: str = "mode
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
         raise bad_file(path, f"onnxruntime cannot load this {what} ({exc.__class__.__name__})",
                        "check that it is a valid .onnx file") from exc
-
-
-def file_sha256(path: str | Path, length: int = 16) -> str:
-    """The first ``length`` hex digits of the file's SHA-256: a short, stable model id."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:length]

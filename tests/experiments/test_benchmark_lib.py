@@ -87,7 +87,7 @@ def test_identities_of(make_ds):
 
 
 def test_json_rows_are_plain():
-    from facemetric.experiments.benchmark import _clean
+    from facemetric.io.jsonable import jsonable as _clean
 
     got = _clean({"a": np.float32(1.5), "b": [float("nan"), np.inf], "c": np.arange(2), 3: (np.bool_(True),)})
     assert got == {"a": 1.5, "b": [None, None], "c": [0, 1], "3": [True]}

@@ -13,13 +13,8 @@ from facemetric.metrics import METHODS
 from facemetric.metrics.base import PairMetric
 from facemetric.metrics.persist import load_model, save_model
 from facemetric.metrics.sampling import sample_pairs, split_identities
-from facemetric.normalize import (
-    Calibrated,
-    LogisticCalibrator,
-    WeightedFusion,
-    operating_thresholds,
-    save_thresholds,
-)
+from facemetric.normalize import Calibrated, LogisticCalibrator, WeightedFusion
+from facemetric.verify.thresholds import operating_thresholds, save_thresholds
 
 
 def clustered(n_ids: int = 60, per_id: int = 4, dim: int = 8, noise: float = 1.0, seed: int = 0):

@@ -7,7 +7,6 @@ server for the rest with an HTTP ``Range`` header and appends; a server that ign
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import urllib.error
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from facemetric.errors import InputError
+from facemetric.io.digest import file_digest
 
 CHUNK = 1 << 16
 ProgressFn = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
@@ -29,15 +29,6 @@ class RemoteFile:
     filename: str
     url: str
     sha256: str
-
-
-def sha256_of(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _ShortRead(Exception):
@@ -100,7 +91,7 @@ def download(
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     final = dest_dir / remote.filename
-    if final.exists() and sha256_of(final) == remote.sha256:
+    if final.exists() and file_digest(final) == remote.sha256:
         return final
     part = dest_dir / (remote.filename + ".part")
     last_error: Exception | None = None
@@ -125,7 +116,7 @@ def download(
             f"{remote.url}: download failed after {retries + 1} tries ({last_error}); "
             f"the partial file {part} is kept, run the command again to resume"
         )
-    digest = sha256_of(part)
+    digest = file_digest(part)
     if digest != remote.sha256:
         part.unlink()
         raise InputError(

@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from facemetric.datasets.download import ProgressFn, RemoteFile, download, sha256_of
+from facemetric.datasets.download import ProgressFn, RemoteFile, download
+from facemetric.io.digest import file_digest
 from facemetric.errors import ConfigError, bad_file
 from facemetric.io.atomic import write_text_atomic
 
@@ -133,7 +134,7 @@ def import_lfw(src: str | Path, dest: str | Path) -> LfwInstall:
     image_root = _find_image_root(src)
     variant = "imported"
     if image_root is None and archive is not None:
-        digest = sha256_of(src / archive.filename)
+        digest = file_digest(src / archive.filename)
         if digest != archive.sha256:
             raise bad_file(src / archive.filename, f"has sha256 {digest}, expected {archive.sha256}",
                            "the archive is corrupt; download it again")

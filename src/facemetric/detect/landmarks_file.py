@@ -29,7 +29,7 @@ import numpy as np
 
 from facemetric.detect.base import Face
 from facemetric.errors import InputError, bad_file
-from facemetric.onnx_runtime import file_sha256
+from facemetric.io.digest import file_digest
 
 LANDMARK_COLUMNS = ("lex", "ley", "rex", "rey", "nx", "ny", "lmx", "lmy", "rmx", "rmy")
 BOX_COLUMNS = ("x1", "y1", "x2", "y2")
@@ -147,7 +147,7 @@ class LandmarksFileDetector:
         self.path = Path(path)
         self.faces_ = _faces(read_rows(self.path))
         self.name = f"landmarks:{self.path.name}"
-        self.model_hash = file_sha256(self.path)
+        self.model_hash = file_digest(self.path, length=16)
 
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         if image_id is None:

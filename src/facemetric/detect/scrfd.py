@@ -20,7 +20,8 @@ import numpy as np
 from facemetric.detect.base import Face, check_image
 from facemetric.detect.geometry import anchor_centers, distance2bbox, distance2kps, letterbox, nms
 from facemetric.errors import ConfigError, bad_file
-from facemetric.onnx_runtime import file_sha256, open_session
+from facemetric.io.digest import file_digest
+from facemetric.onnx_runtime import open_session
 
 ROLE_BY_WIDTH = {1: "score", 4: "box", 10: "kps"}
 
@@ -50,7 +51,7 @@ class ScrfdDetector:
             self.input_size_ = (int(size[0]), int(size[1]))
         self.output_names_ = [o.name for o in self.session_.get_outputs()]
         self.name = f"scrfd:{self.model_path.name}@{self.input_size_[0]}x{self.input_size_[1]}"
-        self.model_hash = file_sha256(self.model_path)
+        self.model_hash = file_digest(self.model_path, length=16)
 
     def _layout(self, outputs: list[np.ndarray], width: int, height: int):
         """Group raw outputs into {stride: (scores, boxes, kps)} and return the anchors per cell."""

@@ -20,7 +20,8 @@ import numpy as np
 from facemetric.detect.base import Face, check_image
 from facemetric.detect.geometry import letterbox, nms
 from facemetric.errors import ConfigError, bad_file
-from facemetric.onnx_runtime import file_sha256, open_session
+from facemetric.io.digest import file_digest
+from facemetric.onnx_runtime import open_session
 
 STRIDES = (8, 16, 32)
 
@@ -53,7 +54,7 @@ class YunetDetector:
                            "use OpenCV's face_detection_yunet ONNX export")
         self.output_names_ = wanted
         self.name = f"yunet:{self.model_path.name}@{self.input_size_[0]}x{self.input_size_[1]}"
-        self.model_hash = file_sha256(self.model_path)
+        self.model_hash = file_digest(self.model_path, length=16)
 
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         image = check_image(image_rgb)

@@ -12,7 +12,7 @@ import numpy as np
 
 from facemetric.embed.base import Embedder
 from facemetric.errors import ConfigError, require
-from facemetric.onnx_runtime import file_sha256
+from facemetric.io.digest import file_digest
 
 
 class DlibResnetEmbedder(Embedder):
@@ -30,7 +30,7 @@ class DlibResnetEmbedder(Embedder):
         self.mean, self.std = 0.0, 1.0
         self.dim = 128
         self.template = "dlib150"
-        self.model_hash = file_sha256(path)
+        self.model_hash = file_digest(path, length=16)
 
     def _embed(self, crops: np.ndarray) -> np.ndarray:
         batch = [np.ascontiguousarray(c) for c in crops]

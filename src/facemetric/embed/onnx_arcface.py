@@ -16,7 +16,8 @@ import numpy as np
 from facemetric.align.templates import TEMPLATES, get_template
 from facemetric.embed.base import Embedder, check_color_order
 from facemetric.errors import ConfigError, bad_file
-from facemetric.onnx_runtime import file_sha256, open_session
+from facemetric.io.digest import file_digest
+from facemetric.onnx_runtime import open_session
 
 
 class OnnxArcFaceEmbedder(Embedder):
@@ -49,7 +50,7 @@ class OnnxArcFaceEmbedder(Embedder):
             n = self.fixed_batch_ or 1
             w, h = self.input_size
             self.dim = int(self._run(np.zeros((n, 3, h, w), np.float32)).shape[-1])
-        self.model_hash = file_sha256(self.model_path)
+        self.model_hash = file_digest(self.model_path, length=16)
         self.name = f"onnx:{self.model_path.name}"
 
     def _template_for(self, template: str | None) -> str:

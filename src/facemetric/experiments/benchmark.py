@@ -8,7 +8,6 @@ Each method is scored either by identity-disjoint k-fold on the test set's own f
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -192,14 +191,15 @@ def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str,
     """Write benchmark.json (the rows), benchmark.md, config.json, roc.png and roc_det.png
     (the best ``top`` methods against the baselines)."""
     from facemetric.io.atomic import write_text_atomic
+    from facemetric.io.jsonable import jsonable
     from facemetric.experiments.report import benchmark_markdown
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "benchmark.json", "markdown": out / "benchmark.md", "config": out / "config.json"}
-    write_text_atomic(paths["json"], json.dumps(_clean(run.rows), indent=2, allow_nan=False) + "\n")
+    write_text_atomic(paths["json"], json.dumps(jsonable(run.rows), indent=2, allow_nan=False) + "\n")
     write_text_atomic(paths["markdown"], benchmark_markdown(run.rows))
-    write_text_atomic(paths["config"], json.dumps(_clean(config), indent=2, allow_nan=False) + "\n")
+    write_text_atomic(paths["config"], json.dumps(jsonable(config), indent=2, allow_nan=False) + "\n")
     if plot:
         from facemetric.verify.plots import save_roc, save_roc_det
 
@@ -208,18 +208,3 @@ def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str,
         paths["roc"] = save_roc(curves, out / "roc.png")
         paths["roc_det"] = save_roc_det(curves, out / "roc_det.png")
     return paths
-
-
-def _clean(obj: Any) -> Any:
-    """Plain JSON values: numpy scalars and arrays unwrapped, NaN and inf as null."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [_clean(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    return str(obj)

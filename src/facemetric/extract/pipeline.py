@@ -35,6 +35,7 @@ from facemetric.extract.processor import (
 )
 from facemetric.extract.result import UNREADABLE, ImageResult
 from facemetric.io.atomic import write_text_atomic
+from facemetric.io.digest import file_digest
 from facemetric.types import DescriptorSet, Provenance
 
 CACHE_VERSION = 1
@@ -97,12 +98,17 @@ def _spec_with_hashes(spec: str) -> str:
     return spec
 
 
+def _blake2b_128() -> Any:
+    return hashlib.blake2b(digest_size=16)
+
+
+#: Image and model files are keyed in the extraction cache by their BLAKE2b-128 digest.
+IMAGE_DIGEST = _blake2b_128
+
+
 def file_hash(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The cache key of an image or model file (BLAKE2b, 128 bits)."""
+    return file_digest(path, IMAGE_DIGEST)
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,23 @@ protocols stay fast and small in memory:
 * ``score_prepared(Za, Zb)`` scores aligned rows of prepared descriptors.
 
 ``score_pairs(X, ia, ib)`` prepares ``X`` once and scores index pairs in chunks.
-Subclasses write ``_fit`` (the maths) and override ``prepare``/``score_prepared``.
+Subclasses declare ``_parameter_constraints`` (checked by ``fit``, see
+:mod:`facemetric.constraints`), write ``_fit`` (the maths) and override
+``prepare``/``score_prepared``. The statistics they share live in :mod:`facemetric.metrics._stats`;
+the "linear projection + cosine" family shares :class:`facemetric.metrics.projection.LinearProjection`.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils._available_if import available_if
+from sklearn.utils.metaestimators import available_if
 
-from facemetric.errors import ConfigError, InputError, NotFittedError
+from facemetric.constraints import check_params
+from facemetric.errors import InputError, NotFittedError
 from facemetric.types import DescriptorSet, Provenance, check_matrix
 
 DEFAULT_CHUNK = 1 << 17
@@ -62,137 +65,6 @@ class SingletonIdentityWarning(UserWarning):
     """Identities with too few images were dropped before fitting a within-class statistic."""
 
 
-def check_param(owner: Any, name: str, value: Any, ok: bool, expected: str) -> None:
-    """Raise the standard parameter message when ``ok`` is false."""
-    if not ok:
-        raise ConfigError(
-            f"The {name!r} parameter of {type(owner).__name__} must be {expected}. Got {value!r} instead."
-        )
-
-
-def check_components(owner: Any, name: str = "n_components") -> None:
-    value = getattr(owner, name)
-    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
-    check_param(owner, name, value, ok, "None or an int >= 1")
-
-
-def check_int(owner: Any, name: str, minimum: int) -> None:
-    value = getattr(owner, name)
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-    check_param(owner, name, value, ok, f"an int >= {minimum}")
-
-
-def check_float(owner: Any, name: str, low: float = 0.0, high: float | None = None) -> None:
-    value = getattr(owner, name)
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= low
-    ok = ok and (high is None or value <= high)
-    expected = f"a float >= {low:g}" if high is None else f"a float in [{low:g}, {high:g}]"
-    check_param(owner, name, value, ok, expected)
-
-
-def encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Identity labels -> (names, codes int64 0..K-1)."""
-    names, codes = np.unique(np.asarray(y), return_inverse=True)
-    return names, codes.astype(np.int64).ravel()
-
-
-def drop_small_identities(
-    X: np.ndarray, y: np.ndarray, owner: str, min_images: int = 2
-) -> tuple[np.ndarray, np.ndarray]:
-    """Keep identities with at least ``min_images`` images; warn naming what was dropped.
-
-    Methods that estimate a within-class scatter learn nothing from an identity seen once.
-    Raises :class:`InputError` when fewer than two identities are left.
-    """
-    names, codes = encode_labels(y)
-    counts = np.bincount(codes, minlength=names.size)
-    small = counts < min_images
-    if small.any():
-        examples = ", ".join(repr(str(n)) for n in names[small][:3])
-        warnings.warn(
-            f"{owner}: dropped {int(small.sum())} of {names.size} identities with fewer than {min_images} "
-            f"images ({int(counts[small].sum())} descriptors), e.g. {examples}; they carry no within-class "
-            "information",
-            SingletonIdentityWarning,
-            stacklevel=3,
-        )
-    keep = ~small[codes]
-    n_left = int((~small).sum())
-    if n_left < 2:
-        raise InputError(
-            f"{owner} needs at least 2 identities with {min_images} or more images each (within-class "
-            f"scatter); got {n_left} among {names.size} identities; add images of more identities"
-        )
-    return X[keep], np.asarray(y)[keep]
-
-
-def class_means(
-    X: np.ndarray, codes: np.ndarray, n_classes: int, chunk: int = 65536
-) -> tuple[np.ndarray, np.ndarray]:
-    """(K, D) float64 class means and (K,) counts, summed by chunks with a sparse indicator matrix."""
-    from scipy import sparse
-
-    counts = np.bincount(codes, minlength=n_classes).astype(np.float64)
-    sums = np.zeros((n_classes, X.shape[1]), dtype=np.float64)
-    for lo in range(0, X.shape[0], chunk):
-        c = codes[lo:lo + chunk]
-        ind = sparse.csr_matrix((np.ones(c.size), (c, np.arange(c.size))), shape=(n_classes, c.size))
-        sums += ind @ X[lo:lo + chunk].astype(np.float64)
-    return sums / np.maximum(counts, 1)[:, None], counts
-
-
-def scatter(X: np.ndarray, center: np.ndarray | None = None, chunk: int = 65536) -> np.ndarray:
-    """``sum_i (x_i - c)(x_i - c)^T`` in float64, by chunks of rows (no N x D float64 copy)."""
-    d = X.shape[1]
-    S = np.zeros((d, d), dtype=np.float64)
-    for lo in range(0, X.shape[0], chunk):
-        B = X[lo:lo + chunk].astype(np.float64)
-        if center is not None:
-            B -= center
-        S += B.T @ B
-    return S
-
-
-def within_class_scatter(
-    X: np.ndarray,
-    codes: np.ndarray,
-    means: np.ndarray,
-    chunk: int = 65536,
-    row_weights: np.ndarray | None = None,
-) -> np.ndarray:
-    """``sum_i w_i (x_i - m_{y_i})(x_i - m_{y_i})^T`` in float64, by chunks of rows (default ``w_i = 1``)."""
-    d = X.shape[1]
-    S = np.zeros((d, d), dtype=np.float64)
-    for lo in range(0, X.shape[0], chunk):
-        B = X[lo:lo + chunk].astype(np.float64) - means[codes[lo:lo + chunk]]
-        if row_weights is not None:
-            B *= np.sqrt(row_weights[lo:lo + chunk])[:, None]
-        S += B.T @ B
-    return S
-
-
-def within_class_covariance(X: np.ndarray, codes: np.ndarray, n_classes: int, balanced: bool) -> np.ndarray:
-    """Pooled within-identity covariance; ``balanced`` weights every identity equally instead of every image.
-
-    Balancing stops a few identities with hundreds of images from defining the
-    within-class directions alone (LFW: one person has 530 of 13,233 images).
-    """
-    means, counts = class_means(X, codes, n_classes)
-    if not balanced:
-        return within_class_scatter(X, codes, means) / X.shape[0]
-    w = 1.0 / np.maximum(counts - 1, 1)  # unbiased per-identity covariance, then averaged
-    S = within_class_scatter(X, codes, means, row_weights=w[codes])
-    return S / float((counts > 1).sum())
-
-
-def shrink(S: np.ndarray, shrinkage: float) -> np.ndarray:
-    """``(1 - a) S + a * mean(diag S) * I``: keeps a covariance well conditioned."""
-    if shrinkage <= 0:
-        return S
-    d = S.shape[0]
-    return (1.0 - shrinkage) * S + shrinkage * (np.trace(S) / d) * np.eye(d)
-
-
 class PairMetric(BaseEstimator):
     """Base class: ``fit(X, y)`` then ``pair_score(Xa, Xb)`` (higher = same person).
 
@@ -200,13 +72,15 @@ class PairMetric(BaseEstimator):
 
     * ``needs_labels``: ``fit`` requires identity labels;
     * ``transductive``: the method looks at the test descriptors (reported as such);
-    * ``is_projection``: ``transform`` is defined.
+    * ``is_projection``: ``transform`` is defined;
+    * ``_parameter_constraints``: what each hyperparameter may be, checked first thing in ``fit``.
     """
 
     needs_labels: ClassVar[bool] = True
     transductive: ClassVar[bool] = False
     is_projection: ClassVar[bool] = False
     min_features: ClassVar[int] = 1
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         from sklearn.utils import TransformerTags
@@ -220,6 +94,7 @@ class PairMetric(BaseEstimator):
 
     # --- fitting -----------------------------------------------------------------
     def fit(self, X: Any, y: Any = None) -> PairMetric:
+        check_params(type(self).__name__, self.get_params(deep=False), self._parameter_constraints)
         X = as_descriptor_matrix(X, "training descriptors")
         if X.shape[0] == 0:
             raise InputError("training descriptors are empty (0 samples); give at least two identities")
@@ -380,20 +255,3 @@ class PairMetric(BaseEstimator):
             sl = slice(start, start + chunk_size)
             out[sl] = self.score_prepared(Z[ia[sl]], Z[ib[sl]])
         return out
-
-
-def pca_basis(Z: np.ndarray, n_components: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(mean (D,), V (D, k))``: the top-``k`` principal axes of ``Z`` (``None``: all, ``k <= n - 1``)."""
-    n, d = Z.shape
-    mean = Z.mean(axis=0, dtype=np.float64)
-    evals, evecs = np.linalg.eigh(scatter(Z, mean))
-    k = min(d, max(n - 1, 1)) if n_components is None else min(n_components, d, max(n - 1, 1))
-    return mean, evecs[:, np.argsort(evals)[::-1][:k]]
-
-
-def project(Z: np.ndarray, mean: np.ndarray, V: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """``(Z - mean) @ V`` as float32, by chunks of rows (no N x D float64 temporary)."""
-    out = np.empty((Z.shape[0], V.shape[1]), dtype=np.float32)
-    for lo in range(0, Z.shape[0], chunk):
-        out[lo:lo + chunk] = (Z[lo:lo + chunk].astype(np.float64) - mean) @ V
-    return out

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import PairMetric, check_param, l2_normalize, rowwise_dot
+from facemetric.metrics.base import l2_normalize
+from facemetric.metrics.projection import LinearProjection
 
 
-class Center(PairMetric):
+class Center(LinearProjection):
     """Cosine similarity of ``l2n(x) - mean``, with ``mean`` the training mean.
 
     Learns only the mean, so it needs no labels. Descriptors of a face model share a
@@ -20,19 +21,14 @@ class Center(PairMetric):
     """
 
     needs_labels = False
-    is_projection = True
+    _parameter_constraints = {"normalize": [bool]}
 
     def __init__(self, normalize: bool = True) -> None:
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_param(self, "normalize", self.normalize, isinstance(self.normalize, bool), "a bool")
         Z = l2_normalize(X) if self.normalize else X
         self.mean_ = Z.mean(axis=0, dtype=np.float64).astype(np.float32)
 
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        Z = l2_normalize(X) if self.normalize else X
-        return l2_normalize(Z - self.mean_)
-
-    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        return rowwise_dot(Za, Zb)
+    def _project(self, Z: np.ndarray) -> np.ndarray:
+        return Z - self.mean_

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import (
-    PairMetric,
-    check_components,
-    check_float,
-    check_int,
-    class_means,
-    drop_small_identities,
-    encode_labels,
-    l2_normalize,
-    pca_basis,
-    project,
-    scatter,
-)
+from facemetric.constraints import Interval
+from facemetric.metrics._stats import class_means, drop_small_identities, encode_labels, pca_basis, project, scatter
+from facemetric.metrics.base import l2_normalize
+from facemetric.metrics.projection import LinearProjection
 
 
-class KISSME(PairMetric):
+class KISSME(LinearProjection):
     """Score ``-(x1 - x2)^T M (x1 - x2)`` with ``M = PSD(inv(S_same) - inv(S_diff))``.
 
     ``S_same`` is the covariance of the differences of same-identity pairs (all of them,
@@ -43,8 +34,13 @@ class KISSME(PairMetric):
         L2-normalise descriptors first.
     """
 
-    is_projection = True
     min_features = 2
+    similarity = "euclidean"
+    _parameter_constraints = {
+        "n_components": [None, Interval("int", 1)],
+        "n_negative_pairs": [Interval("int", 1)],
+        "reg": [Interval("float", 0)],
+    }
 
     def __init__(
         self,
@@ -61,9 +57,6 @@ class KISSME(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_components(self)
-        check_int(self, "n_negative_pairs", 1)
-        check_float(self, "reg")
         Z = l2_normalize(X) if self.normalize else X
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         mean, V = pca_basis(Z, self.n_components)
@@ -94,11 +87,3 @@ class KISSME(PairMetric):
         L = evecs * np.sqrt(np.clip(evals, 0, None))  # M_psd = L L^T
         self.mean_ = mean.astype(np.float32)
         self.components_ = (V @ L).T.astype(np.float32)  # (k, d)
-
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        Z = l2_normalize(X) if self.normalize else X
-        return (Z - self.mean_) @ self.components_.T
-
-    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        diff = Za - Zb
-        return -np.einsum("ij,ij->i", diff, diff)

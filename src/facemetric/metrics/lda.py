@@ -5,18 +5,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from facemetric.metrics.base import (
-    PairMetric,
-    check_components,
-    check_float,
-    class_means,
-    drop_small_identities,
-    encode_labels,
-    l2_normalize,
-    rowwise_dot,
-    shrink,
-    within_class_scatter,
-)
+from facemetric.constraints import Interval
+from facemetric.metrics._stats import class_means, drop_small_identities, encode_labels, shrink, within_class_scatter
+from facemetric.metrics.base import l2_normalize
+from facemetric.metrics.projection import LinearProjection
 
 
 def fit_lda(
@@ -45,7 +37,7 @@ def fit_lda(
     return mean, W, evals
 
 
-class LDA(PairMetric):
+class LDA(LinearProjection):
     """Cosine after the LDA projection ``z = (l2n(x) - mean) @ W``.
 
     ``W`` maximises between-identity over within-identity variance: the top solutions of
@@ -65,8 +57,11 @@ class LDA(PairMetric):
         L2-normalise descriptors first.
     """
 
-    is_projection = True
     min_features = 2
+    _parameter_constraints = {
+        "n_components": [None, Interval("int", 1)],
+        "shrinkage": [Interval("float", 0, 1)],
+    }
 
     def __init__(
         self,
@@ -81,18 +76,9 @@ class LDA(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_components(self)
-        check_float(self, "shrinkage", 0, 1)
         Z = l2_normalize(X) if self.normalize else X
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         mean, W, evals = fit_lda(Z, y, self.n_components, float(self.shrinkage), bool(self.whiten))
         self.mean_ = mean.astype(np.float32)
         self.components_ = W.T.astype(np.float32)  # (k, d)
         self.eigenvalues_ = evals
-
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        Z = l2_normalize(X) if self.normalize else X
-        return l2_normalize((Z - self.mean_) @ self.components_.T)
-
-    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        return rowwise_dot(Za, Zb)

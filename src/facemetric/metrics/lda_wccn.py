@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import (
-    PairMetric,
-    check_components,
-    check_float,
-    drop_small_identities,
-    l2_normalize,
-    project,
-    rowwise_dot,
-)
+from facemetric.constraints import Interval
+from facemetric.metrics._stats import drop_small_identities, project
+from facemetric.metrics.base import l2_normalize
 from facemetric.metrics.lda import fit_lda
+from facemetric.metrics.projection import LinearProjection
 from facemetric.metrics.wccn import fit_wccn
 
 
-class LDAWCCN(PairMetric):
+class LDAWCCN(LinearProjection):
     """The i-vector recipe: ``u = l2n((l2n(x) - mean) @ W_lda)``, then ``z = B^T (u - mean_u)``, cosine.
 
     LDA (unit-length axes, not whitened) keeps the discriminant directions; WCCN, fitted on
@@ -34,8 +29,8 @@ class LDAWCCN(PairMetric):
         L2-normalise descriptors first.
     """
 
-    is_projection = True
     min_features = 2
+    _parameter_constraints = {"n_components": [None, Interval("int", 1)], "shrinkage": [Interval("float", 0, 1)]}
 
     def __init__(
         self, n_components: int | None = None, shrinkage: float = 0.3, normalize: bool = True
@@ -45,8 +40,6 @@ class LDAWCCN(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_components(self)
-        check_float(self, "shrinkage", 0, 1)
         Z = l2_normalize(X) if self.normalize else X
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         mean, W, _ = fit_lda(Z, y, self.n_components, float(self.shrinkage), whiten=False)
@@ -58,10 +51,6 @@ class LDAWCCN(PairMetric):
         U -= self.lda_mean_
         self.wccn_components_ = fit_wccn(U, y, float(self.shrinkage)).T.astype(np.float32)
 
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        Z = l2_normalize(X) if self.normalize else X
+    def _project(self, Z: np.ndarray) -> np.ndarray:
         U = l2_normalize((Z - self.mean_) @ self.lda_components_.T)
-        return l2_normalize((U - self.lda_mean_) @ self.wccn_components_.T)
-
-    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        return rowwise_dot(Za, Zb)
+        return (U - self.lda_mean_) @ self.wccn_components_.T

@@ -24,21 +24,11 @@ from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
+from facemetric.constraints import Interval, Options
 from facemetric.errors import require
-from facemetric.metrics.base import (
-    PairMetric,
-    check_components,
-    check_int,
-    check_param,
-    drop_small_identities,
-    encode_labels,
-    l2_normalize,
-    pca_basis,
-    project,
-    rowwise_dot,
-)
-
-SCORES = ("cosine", "euclidean")
+from facemetric.metrics._stats import drop_small_identities, encode_labels, pca_basis, project
+from facemetric.metrics.base import l2_normalize
+from facemetric.metrics.projection import SIMILARITIES, LinearProjection
 
 
 @contextmanager
@@ -68,11 +58,16 @@ def _sklearn_compat() -> Iterator[None]:
             setattr(util, name, func)
 
 
-class MetricLearnAdapter(PairMetric):
+class MetricLearnAdapter(LinearProjection):
     """Base of the metric-learn adapters; subclasses name the learner and its arguments."""
 
-    is_projection = True
     min_features = 2
+    _parameter_constraints = {
+        "n_pca": [None, Interval("int", 1)],
+        "max_samples": [Interval("int", 4)],
+        "max_iter": [Interval("int", 1)],
+        "similarity": [Options(SIMILARITIES)],
+    }
     learner_name: ClassVar[str] = ""
 
     def __init__(
@@ -96,10 +91,6 @@ class MetricLearnAdapter(PairMetric):
         return codes
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_components(self, "n_pca")
-        check_int(self, "max_samples", 4)
-        check_int(self, "max_iter", 1)
-        check_param(self, "similarity", self.similarity, self.similarity in SCORES, f"one of {SCORES}")
         ml = require("metric_learn", "metric-learn")
         Z = l2_normalize(X)
         Z, y = drop_small_identities(Z, y, type(self).__name__)
@@ -123,16 +114,6 @@ class MetricLearnAdapter(PairMetric):
         self.n_iter_ = int(getattr(learner, "n_iter_", self.max_iter))
         self.mean_ = mean.astype(np.float32)
         self.components_ = (L @ V.T).astype(np.float32)  # (k, d)
-
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        U = (l2_normalize(X) - self.mean_) @ self.components_.T
-        return l2_normalize(U) if self.similarity == "cosine" else U
-
-    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        if self.similarity == "cosine":
-            return rowwise_dot(Za, Zb)
-        diff = Za - Zb
-        return -np.einsum("ij,ij->i", diff, diff)
 
 
 class MetricLearnITML(MetricLearnAdapter):

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import (
-    PairMetric,
-    check_components,
-    check_float,
-    l2_normalize,
-    rowwise_dot,
-    scatter,
-)
+from facemetric.constraints import Interval
+from facemetric.errors import InputError
+from facemetric.metrics._stats import scatter
+from facemetric.metrics.base import l2_normalize
+from facemetric.metrics.projection import LinearProjection
 
 
-class PCAWhitening(PairMetric):
+class PCAWhitening(LinearProjection):
     """Cosine after projecting on the top principal components divided by ``eigval ** power``.
 
     ``z = (l2n(x) - mean) @ V_k / (lambda_k + reg * mean(lambda)) ** power``; ``power=0.5`` is
@@ -38,7 +35,11 @@ class PCAWhitening(PairMetric):
     """
 
     needs_labels = False
-    is_projection = True
+    _parameter_constraints = {
+        "n_components": [None, Interval("int", 1)],
+        "power": [Interval("float", 0, 1)],
+        "reg": [Interval("float", 0)],
+    }
 
     def __init__(
         self, n_components: int | None = None, power: float = 0.25, reg: float = 0.1, normalize: bool = True
@@ -49,13 +50,8 @@ class PCAWhitening(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_components(self)
-        check_float(self, "power", 0, 1)
-        check_float(self, "reg")
         n, d = X.shape
         if n < 2:
-            from facemetric.errors import InputError
-
             raise InputError(
                 f"PCAWhitening needs at least 2 samples to estimate a covariance; got {n} sample"
             )
@@ -71,10 +67,3 @@ class PCAWhitening(PairMetric):
         self.mean_ = mean.astype(np.float32)
         self.explained_variance_ = evals
         self.components_ = (evecs * scale).T.astype(np.float32)  # (k, d)
-
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        Z = l2_normalize(X) if self.normalize else X
-        return l2_normalize((Z - self.mean_) @ self.components_.T)
-
-    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        return rowwise_dot(Za, Zb)

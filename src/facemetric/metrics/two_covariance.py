@@ -33,7 +33,7 @@ import numpy as np
 import scipy.linalg
 
 from facemetric.errors import InputError
-from facemetric.metrics.base import class_means, encode_labels, scatter
+from facemetric.metrics._stats import class_means, encode_labels, scatter, shrink
 
 LAMBDA_FLOOR = 1e-10
 RIDGE = 1e-6  # relative floor added to S_w: S_w + RIDGE * mean(diag S_w) * I
@@ -93,15 +93,6 @@ def class_stats(
     return ClassStats(counts=counts, sums=means * counts[:, None], second=second, weights=w)
 
 
-def shrink_cov(S: np.ndarray, shrinkage: float) -> np.ndarray:
-    """``(1 - a) S + a mean(diag S) I``, symmetrised."""
-    S = (S + S.T) / 2
-    if shrinkage <= 0:
-        return S
-    d = S.shape[0]
-    return (1 - shrinkage) * S + shrinkage * np.trace(S) / d * np.eye(d)
-
-
 def _floor_within(Sw: np.ndarray) -> np.ndarray:
     d = Sw.shape[0]
     level = np.trace(Sw) / d
@@ -132,7 +123,7 @@ def scatter_init(stats: ClassStats, shrinkage: float = 0.0) -> tuple[np.ndarray,
     m = w @ means / w.sum()
     Dm = means - m
     Sb = (Dm * w[:, None]).T @ Dm / w.sum()
-    return m, shrink_cov(Sb, 0.0), _floor_within(shrink_cov(Sw, shrinkage))
+    return m, shrink(Sb, 0.0), _floor_within(shrink(Sw, shrinkage))
 
 
 def diagonalize(Sb: np.ndarray, Sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,7 +173,7 @@ def em_step(
     Sb_new = Tinv.T @ Sb_u @ Tinv
     Sw_new = Tinv.T @ Sw_u @ Tinv
     m_new = mu_new @ Tinv if update_mean else m
-    return m_new, shrink_cov(Sb_new, 0.0), _floor_within(shrink_cov(Sw_new, shrinkage))
+    return m_new, shrink(Sb_new, 0.0), _floor_within(shrink(Sw_new, shrinkage))
 
 
 def log_likelihood(stats: ClassStats, m: np.ndarray, Sb: np.ndarray, Sw: np.ndarray) -> float:

@@ -13,15 +13,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from facemetric.metrics.base import (
-    PairMetric,
-    check_components,
-    check_float,
-    check_int,
-    l2_normalize,
-    pca_basis,
-    project,
-)
+from facemetric.constraints import Interval
+from facemetric.metrics._stats import pca_basis, project
+from facemetric.metrics.base import PairMetric, l2_normalize
 from facemetric.metrics.two_covariance import class_stats, diagonalize, fit_two_covariance, pair_llr_terms
 
 
@@ -52,6 +46,12 @@ class TwoCovarianceMetric(PairMetric):
     """
 
     min_features = 2
+    _parameter_constraints = {
+        "n_components": [None, Interval("int", 1)],
+        "n_iter": [Interval("int", 0)],
+        "shrinkage": [Interval("float", 0, 1)],
+        "max_per_identity": [None, Interval("int", 1)],
+    }
     #: EM estimates the model mean (PLDA) or the data are centred and the mean stays fixed (JB).
     update_mean: ClassVar[bool] = True
 
@@ -74,10 +74,6 @@ class TwoCovarianceMetric(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_components(self)
-        check_int(self, "n_iter", 0)
-        check_float(self, "shrinkage", 0, 1)
-        check_components(self, "max_per_identity")
         cap = self.max_per_identity
         Z = l2_normalize(X) if self.normalize else X
         self.recenter_mean_ = Z.mean(axis=0, dtype=np.float64).astype(np.float32)

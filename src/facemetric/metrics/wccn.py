@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import (
-    PairMetric,
-    check_float,
-    drop_small_identities,
-    encode_labels,
-    l2_normalize,
-    rowwise_dot,
-    shrink,
-    within_class_covariance,
-)
+from facemetric.constraints import Interval
+from facemetric.metrics._stats import drop_small_identities, encode_labels, shrink, within_class_covariance
+from facemetric.metrics.base import l2_normalize
+from facemetric.metrics.projection import LinearProjection
 
 
 def fit_wccn(Z: np.ndarray, y: np.ndarray, shrinkage: float, balanced: bool = False) -> np.ndarray:
@@ -25,7 +19,7 @@ def fit_wccn(Z: np.ndarray, y: np.ndarray, shrinkage: float, balanced: bool = Fa
     return np.linalg.cholesky(np.linalg.inv(Sw))
 
 
-class WCCN(PairMetric):
+class WCCN(LinearProjection):
     """Cosine after ``z = B^T (l2n(x) - mean)`` with ``B B^T = S_w^{-1}`` (Hatch et al. 2006).
 
     It damps the directions in which images of one person vary most (pose, expression,
@@ -44,8 +38,8 @@ class WCCN(PairMetric):
         L2-normalise descriptors first.
     """
 
-    is_projection = True
     min_features = 2
+    _parameter_constraints = {"shrinkage": [Interval("float", 0, 1)]}
 
     def __init__(
         self, shrinkage: float = 0.3, balanced: bool = True, center: bool = True, normalize: bool = True
@@ -56,17 +50,9 @@ class WCCN(PairMetric):
         self.normalize = normalize
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        check_float(self, "shrinkage", 0, 1)
         Z = l2_normalize(X) if self.normalize else X
         mean = Z.mean(axis=0, dtype=np.float64) if self.center else np.zeros(Z.shape[1])
         Z, y = drop_small_identities(Z, y, type(self).__name__)
         self.mean_ = mean.astype(np.float32)
         B = fit_wccn(Z, y, float(self.shrinkage), bool(self.balanced))
         self.components_ = B.T.astype(np.float32)
-
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        Z = l2_normalize(X) if self.normalize else X
-        return l2_normalize((Z - self.mean_) @ self.components_.T)
-
-    def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        return rowwise_dot(Za, Zb)

@@ -10,11 +10,11 @@ from facemetric.errors import ConfigError
 from facemetric.metrics.base import PairMetric
 from facemetric.metrics.sampling import sample_pairs, split_identities
 from facemetric.normalize.calibration import LogisticCalibrator
-from facemetric.normalize.thresholds import DEFAULT_FARS, operating_thresholds
-from facemetric.normalize.wrapped import WrapperMixin, build_metric
+from facemetric.normalize.wrapped import build_metric
+from facemetric.verify.thresholds import operating_thresholds
 
 
-class Calibrated(WrapperMixin, PairMetric):
+class Calibrated(PairMetric):
     """``metric`` followed by logistic calibration: ``pair_score`` is the natural-log LLR.
 
     The wrapped metric is fitted on the training identities outside a held-out ``holdout``
@@ -53,10 +53,7 @@ class Calibrated(WrapperMixin, PairMetric):
         self.calibration_same_ = same.astype(np.int8)
         if self.refit:
             metric.fit(X, y)
-        self._set_inner("base", metric)
-
-    def _after_load(self) -> None:
-        self._restore_inner("base", self.metric)
+        self.base_ = metric
 
     def calibrator(self) -> LogisticCalibrator:
         cal = LogisticCalibrator(C=self.C)
@@ -64,10 +61,10 @@ class Calibrated(WrapperMixin, PairMetric):
         return cal
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
-        return self._get_inner("base").prepare(X)
+        return self.base_.prepare(X)
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        return self.calibrator().llr(self._get_inner("base").score_prepared(Za, Zb))
+        return self.calibrator().llr(self.base_.score_prepared(Za, Zb))
 
     def predict_proba(self, Xa: Any, Xb: Any, prior: float = 0.5) -> np.ndarray:
         """Probability that each pair shows the same person, for a share ``prior`` of genuine pairs."""
@@ -76,7 +73,7 @@ class Calibrated(WrapperMixin, PairMetric):
         llr = self.pair_score(Xa, Xb)
         return 1.0 / (1.0 + np.exp(-(llr + np.log(prior) - np.log1p(-prior))))
 
-    def thresholds(self, fars: Any = DEFAULT_FARS) -> list[dict[str, Any]]:
+    def thresholds(self, fars: Any = (1e-1, 1e-2, 1e-3, 1e-4)) -> list[dict[str, Any]]:
         """Thresholds on the LLR scale at the target FARs, measured on the calibration pairs."""
         self._check_fitted()
         llr = self.calibrator().llr(self.calibration_scores_)

@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from facemetric.constraints import Interval
 from facemetric.errors import ConfigError
 from facemetric.metrics.base import PairMetric
 from facemetric.metrics.sampling import sample_pairs, split_identities
-from facemetric.normalize.wrapped import WrapperMixin, build_metric, spec_name
+from facemetric.normalize.wrapped import build_metric, spec_name
 
 
-class WeightedFusion(WrapperMixin, PairMetric):
+class WeightedFusion(PairMetric):
     """``sum_j w_j (s_j - mu_j) / sd_j + b`` over the member metrics ``metrics`` (a list of specs).
 
     ``holdout``: fraction of the training identities (with 2+ images) that learn the weights;
@@ -29,6 +30,7 @@ class WeightedFusion(WrapperMixin, PairMetric):
     """
 
     needs_labels = True
+    _parameter_constraints = {"C": [Interval("float", 0, closed="neither")]}
 
     def __init__(self, metrics: Any = ("cosine",), *, holdout: float = 0.3, n_pairs: int = 20000,
                  C: float = 1.0, refit: bool = True, seed: int = 0) -> None:
@@ -44,8 +46,6 @@ class WeightedFusion(WrapperMixin, PairMetric):
         if not specs:
             raise ConfigError(f"The 'metrics' parameter of WeightedFusion must be a non-empty list of metric specs. "
                               f"Got {self.metrics!r} instead.")
-        if not self.C > 0:
-            raise ConfigError(f"The 'C' parameter of WeightedFusion must be > 0. Got {self.C!r} instead.")
         members = [build_metric(spec, "metrics") for spec in specs]
         for spec, member in zip(specs, members):
             if member.transductive:
@@ -67,32 +67,27 @@ class WeightedFusion(WrapperMixin, PairMetric):
         self.weights_ = model.coef_.ravel().astype(np.float64)
         self.intercept_ = float(model.intercept_[0])
         widths = []
-        for j, member in enumerate(members):
+        for member in members:
             if self.refit:
                 member.fit(X, y)
             widths.append(np.asarray(member.prepare(X[:1])).shape[1])
-            self._set_inner(f"m{j}", member)
+        self.members_ = members
         self.member_widths_ = np.asarray(widths, dtype=np.int64)
-
-    def _after_load(self) -> None:
-        for j, spec in enumerate(self.metrics):
-            self._restore_inner(f"m{j}", spec)
 
     def member_names(self) -> list[str]:
         return [spec_name(spec) for spec in self.metrics]
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
-        parts = [np.asarray(self._get_inner(f"m{j}").prepare(X), dtype=np.float64)
-                 for j in range(len(self.member_widths_))]
+        parts = [np.asarray(member.prepare(X), dtype=np.float64) for member in self.members_]
         return np.hstack(parts)
 
     def member_scores(self, Pa: np.ndarray, Pb: np.ndarray) -> np.ndarray:
         """(n, n_members) raw scores of prepared rows."""
         edges = np.concatenate([[0], np.cumsum(self.member_widths_)])
         out = np.empty((Pa.shape[0], len(self.member_widths_)))
-        for j in range(len(self.member_widths_)):
+        for j, member in enumerate(self.members_):
             sl = slice(edges[j], edges[j + 1])
-            out[:, j] = self._get_inner(f"m{j}").score_prepared(Pa[:, sl], Pb[:, sl])
+            out[:, j] = member.score_prepared(Pa[:, sl], Pb[:, sl])
         return out
 
     def score_prepared(self, Pa: np.ndarray, Pb: np.ndarray) -> np.ndarray:

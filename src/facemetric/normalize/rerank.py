@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from facemetric.errors import ConfigError, InputError
+from facemetric.constraints import Interval
+from facemetric.errors import InputError
 from facemetric.normalize.transductive import TransductiveMetric
 from facemetric.normalize.wrapped import build_metric
 
@@ -81,6 +82,13 @@ class KReciprocalRerank(TransductiveMetric):
     bounds the test set (the score matrix is dense, n x n float32).
     """
 
+    _parameter_constraints = {
+        "k1": [Interval("int", 1)],
+        "k2": [Interval("int", 1)],
+        "original_weight": [Interval("float", 0, 1)],
+        "max_images": [Interval("int", 2)],
+    }
+
     def __init__(self, metric: Any = "cosine", *, k1: int = 10, k2: int = 3, original_weight: float = 0.3,
                  max_images: int = 12000) -> None:
         self.metric = metric
@@ -90,14 +98,7 @@ class KReciprocalRerank(TransductiveMetric):
         self.max_images = max_images
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        for name, low in (("k1", 1), ("k2", 1), ("max_images", 2)):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < low:
-                raise ConfigError(f"The '{name}' parameter of KReciprocalRerank must be an integer >= {low}. "
-                                  f"Got {value!r} instead.")
-        if not 0.0 <= self.original_weight <= 1.0:
-            raise ConfigError(f"The 'original_weight' parameter must be in [0, 1]. Got {self.original_weight!r} instead.")
-        self._set_inner("base", build_metric(self.metric).fit(X, y))
+        self.base_ = build_metric(self.metric).fit(X, y)
 
     def score_test(self, T: np.ndarray, ja: np.ndarray, jb: np.ndarray) -> np.ndarray:
         if T.shape[0] > self.max_images:
@@ -105,7 +106,7 @@ class KReciprocalRerank(TransductiveMetric):
                 f"k-reciprocal re-ranking got {T.shape[0]} distinct test descriptors, more than "
                 f"max_images={self.max_images}; score the protocol fold by fold or raise max_images"
             )
-        base = self._get_inner("base")
+        base = self.base_
         Z = base.prepare(T)
         S = base.score_matrix(Z, Z).astype(np.float32)
         return -k_reciprocal_distance(S, ja, jb, k1=int(self.k1), k2=int(self.k2),

@@ -31,15 +31,15 @@ class TestCenter(TransductiveMetric):
         return (X - X.mean(axis=0)).astype(np.float32)
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        self._set_inner("base", build_metric(self.metric).fit(self._centre(X), y))
+        self.base_ = build_metric(self.metric).fit(self._centre(X), y)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         """Treat ``X`` itself as the test set: centre it on its mean and prepare it for the metric."""
-        return self._get_inner("base").prepare(self._centre(X))
+        return self.base_.prepare(self._centre(X))
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
-        return self._get_inner("base").score_prepared(Za, Zb)
+        return self.base_.score_prepared(Za, Zb)
 
     def score_test(self, T: np.ndarray, ja: np.ndarray, jb: np.ndarray) -> np.ndarray:
         Z = self.prepare(T)
-        return self._get_inner("base").score_prepared(Z[ja], Z[jb])
+        return self.base_.score_prepared(Z[ja], Z[jb])

@@ -14,20 +14,17 @@ import numpy as np
 
 from facemetric.errors import InputError
 from facemetric.metrics.base import DEFAULT_CHUNK, PairMetric
-from facemetric.normalize.wrapped import WrapperMixin
 
 
-class TransductiveMetric(WrapperMixin, PairMetric):
-    """Subclasses write ``_fit`` and ``score_test(T, ja, jb)`` where ``T`` holds each test descriptor once."""
+class TransductiveMetric(PairMetric):
+    """Subclasses write ``_fit`` (keeping the fitted wrapped metric as ``base_``) and ``score_test(T, ja, jb)``,
+    where ``T`` holds each test descriptor once."""
 
     transductive = True
     needs_labels = False
 
     def score_test(self, T: np.ndarray, ja: np.ndarray, jb: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-    def _after_load(self) -> None:
-        self._restore_inner("base", self.metric)
 
     def score_pairs(self, X: Any, ia: Any, ib: Any, *, chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
         X = self._check_dim(X, "descriptors")

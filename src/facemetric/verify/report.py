@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from facemetric.io.atomic import write_text_atomic
+from facemetric.io.jsonable import jsonable
 from facemetric.verify.evaluation import VerificationResult
 
 VERSIONED_PACKAGES = ("facemetric", "numpy", "scipy", "scikit-learn", "matplotlib")
@@ -26,23 +27,6 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON types; NaN/inf become null so the file stays strict JSON."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def build_report(
@@ -68,13 +52,13 @@ def build_report(
     report["config"] = dict(config or {})
     report["warnings"] = list(warnings or [])
     report["versions"] = package_versions()
-    return _jsonable(report)
+    return jsonable(report)
 
 
 def write_report(report: dict[str, Any], path: str | Path) -> Path:
     """Write the report as strict JSON, atomically."""
     path = Path(path)
-    write_text_atomic(path, json.dumps(_jsonable(report), indent=1, allow_nan=False) + "\n")
+    write_text_atomic(path, json.dumps(jsonable(report), indent=1, allow_nan=False) + "\n")
     return path
 
 

@@ -14,14 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from facemetric.constraints import Interval, Options, Satisfies
 from facemetric.errors import ConfigError, InputError, require
-from facemetric.metrics.base import PairMetric, check_param, l2_normalize, rowwise_dot
-from facemetric.metrics.neural.losses import check_loss_name, check_miner_name, is_proxy_loss
+from facemetric.metrics.base import PairMetric, l2_normalize, rowwise_dot
+from facemetric.metrics.neural.losses import LOSSES, MINERS, is_proxy_loss
 from facemetric.metrics.sampling import sample_pairs, split_identities
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
 
 ARRAY_NAMES = ("mean_", "weight_", "bias_", "hidden_weight_", "hidden_bias_", "out_weight_", "out_bias_")
 
@@ -38,6 +35,22 @@ class NeuralHead(PairMetric):
     """
 
     is_projection = True
+    _parameter_constraints = {
+        "loss": [Options(sorted(LOSSES))],
+        "miner": [Options(("auto", *MINERS))],
+        "hidden_dim": [Interval("int", 0)],
+        "max_epochs": [Interval("int", 1)],
+        "patience": [Interval("int", 1)],
+        "n_val_pairs": [Interval("int", 10)],
+        "batch_identities": [Interval("int", 2)],
+        "images_per_identity": [Interval("int", 2)],
+        "out_dim": [None, Interval("int", 1)],
+        "n_threads": [None, Interval("int", 1)],
+        "lr": [Interval("float", 0, closed="neither")],
+        "weight_decay": [Interval("float", 0)],
+        "dropout": [Interval("float", 0, 1, closed="left")],
+        "device": [Satisfies(lambda d: d in ("auto", "cpu") or str(d).startswith("cuda"), "'auto', 'cpu' or 'cuda[:i]'")],
+    }
 
     def __init__(self, *, hidden_dim: int = 0, out_dim: int | None = None, loss: str = "multi-similarity",
                  loss_params: dict | None = None, miner: str = "auto", lr: float = 1e-4,
@@ -66,27 +79,15 @@ class NeuralHead(PairMetric):
 
     # --- fitting -----------------------------------------------------------------
     def _check_params(self) -> None:
-        check_loss_name(self.loss)
-        check_miner_name(self.miner)
-        check_param(self, "miner", self.miner, not is_proxy_loss(self.loss) or self.miner in ("auto", "none"),
-                    f"'auto' or 'none' with the proxy loss {self.loss!r}")
-        for name, low in (("hidden_dim", 0), ("max_epochs", 1), ("patience", 1), ("n_val_pairs", 10),
-                          ("batch_identities", 2), ("images_per_identity", 2)):
-            value = getattr(self, name)
-            check_param(self, name, value, _is_int(value) and value >= low, f"an integer >= {low}")
-        for name in ("out_dim", "n_threads"):
-            value = getattr(self, name)
-            check_param(self, name, value, value is None or (_is_int(value) and value >= 1),
-                        "a positive integer or None")
-        check_param(self, "lr", self.lr, self.lr > 0, "> 0")
-        check_param(self, "weight_decay", self.weight_decay, self.weight_decay >= 0, ">= 0")
-        check_param(self, "dropout", self.dropout, 0 <= self.dropout < 1, "in [0, 1)")
+        """What the declared constraints cannot say: a proxy loss brings its own miner."""
+        if is_proxy_loss(self.loss) and self.miner not in ("auto", "none"):
+            raise ConfigError(f"The 'miner' parameter of {type(self).__name__} must be 'auto' or 'none' with the "
+                              f"proxy loss {self.loss!r}. Got {self.miner!r} instead.")
 
     def _resolve_device(self, torch: Any) -> str:
         device = str(self.device)
         if device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
-        check_param(self, "device", device, device == "cpu" or device.startswith("cuda"), "'auto', 'cpu' or 'cuda[:i]'")
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ConfigError(f"The 'device' parameter is {device!r} but torch sees no CUDA device; use 'cpu' or 'auto'")
         return device

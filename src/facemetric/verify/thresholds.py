@@ -1,4 +1,14 @@
-"""Operating thresholds at chosen false accept rates, measured on calibration pairs, and their export."""
+"""The one threshold facility: where to put "accept when score >= threshold", by accuracy or by FAR.
+
+* ``"accuracy"``: the threshold that maximises accuracy on the given pairs (the midpoint between
+  two neighbouring distinct scores; :func:`facemetric.verify.accuracy.best_threshold`, which
+  k-fold accuracy applies fold by fold on the other folds);
+* ``"far"``: the lowest threshold whose false accept rate on the given pairs is at most the
+  target (:func:`operating_thresholds`, one entry per target FAR, with the TAR it gives).
+
+Thresholds are measured on labelled pairs that are not the test pairs (calibration pairs of
+the training identities, or the other folds). :func:`save_thresholds` exports them as JSON.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +20,23 @@ import numpy as np
 
 from facemetric.errors import ConfigError, InputError
 from facemetric.io.atomic import write_text_atomic
+from facemetric.verify.accuracy import best_threshold
+from facemetric.verify.curves import DEFAULT_FARS
 
-DEFAULT_FARS = (1e-1, 1e-2, 1e-3, 1e-4)
+STRATEGIES = ("accuracy", "far")
+
+
+def choose_threshold(y_true: Any, y_score: Any, strategy: str = "accuracy", *, far: float | None = None) -> float:
+    """One threshold on these pairs: the accuracy-maximising one, or the lowest with FAR <= ``far``."""
+    if strategy == "accuracy":
+        if far is not None:
+            raise ConfigError("The 'far' parameter applies to strategy='far' only; drop it or choose 'far'")
+        return best_threshold(y_true, y_score)
+    if strategy == "far":
+        if far is None:
+            raise ConfigError("strategy='far' needs the 'far' target, e.g. far=1e-3")
+        return operating_thresholds(y_score, y_true, (far,))[0]["threshold"]
+    raise ConfigError(f"The 'strategy' parameter must be one of {', '.join(STRATEGIES)}. Got {strategy!r} instead.")
 
 
 def operating_thresholds(scores: Any, same: Any, fars: Any = DEFAULT_FARS) -> list[dict[str, Any]]:
