@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from facemetric.constraints import Interval, check_params
 from facemetric.errors import ConfigError, InputError
 from facemetric.experiments.driver import restrict_to_pairs
 from facemetric.metrics.base import DEFAULT_CHUNK
@@ -34,9 +35,8 @@ def score_partition(metric: Any, Z: np.ndarray, pairs: np.ndarray, chunk_size: i
 
 def partition_length(partition_size: int, chunk_size: int) -> int:
     """``partition_size`` rounded up to a whole number of chunks."""
-    for name, value in (("partition_size", partition_size), ("chunk_size", chunk_size)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"The {name!r} parameter must be an int >= 1. Got {value!r} instead.")
+    check_params("score_pairs_on_dask", {"partition_size": partition_size, "chunk_size": chunk_size},
+                 {"partition_size": [Interval("int", 1)], "chunk_size": [Interval("int", 1)]})
     return -(-int(partition_size) // int(chunk_size)) * int(chunk_size)
 
 

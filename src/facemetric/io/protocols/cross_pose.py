@@ -22,11 +22,12 @@ hardest for cosine on these descriptors, by construction. Report it with that in
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from facemetric.errors import ConfigError, InputError
+from facemetric.constraints import Interval, check_params
+from facemetric.errors import InputError
 from facemetric.types import PairProtocol
 
 
@@ -41,15 +42,16 @@ class CrossPoseConfig:
     min_yaw_gap: float = 0.0
     seed: int = 0
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_folds": [Interval("int", 2)],
+        "pairs_per_fold": [Interval("int", 1)],
+        "max_pairs_per_identity": [Interval("int", 1)],
+        "max_image_uses": [Interval("int", 1)],
+        "min_yaw_gap": [Interval("float", 0)],
+    }
+
     def __post_init__(self) -> None:
-        for name, low in (("n_folds", 2), ("pairs_per_fold", 1), ("max_pairs_per_identity", 1),
-                          ("max_image_uses", 1)):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < low:
-                raise ConfigError(f"The {name!r} parameter of the cross-pose protocol must be an integer "
-                                  f">= {low}. Got {value!r} instead.")
-        if not self.min_yaw_gap >= 0:
-            raise ConfigError(f"The 'min_yaw_gap' parameter must be >= 0 degrees. Got {self.min_yaw_gap!r} instead.")
+        check_params("the cross-pose protocol", asdict(self), self._parameter_constraints)
 
 
 @dataclass
