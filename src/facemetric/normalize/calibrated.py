@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import expit, logit
 
 from facemetric.errors import ConfigError
 from facemetric.metrics.base import PairMetric
@@ -71,7 +72,7 @@ class Calibrated(PairMetric):
         if not 0.0 < prior < 1.0:
             raise ConfigError(f"The 'prior' must be in (0, 1). Got {prior!r} instead.")
         llr = self.pair_score(Xa, Xb)
-        return 1.0 / (1.0 + np.exp(-(llr + np.log(prior) - np.log1p(-prior))))
+        return expit(llr + logit(prior))
 
     def thresholds(self, fars: Any = (1e-1, 1e-2, 1e-3, 1e-4)) -> list[dict[str, Any]]:
         """Thresholds on the LLR scale at the target FARs, measured on the calibration pairs."""
@@ -79,6 +80,5 @@ class Calibrated(PairMetric):
         llr = self.calibrator().llr(self.calibration_scores_)
         entries = operating_thresholds(llr, self.calibration_same_, fars)
         for entry in entries:
-            entry["threshold_raw"] = float((entry["threshold"] + np.log(self.train_prior_ / (1 - self.train_prior_))
-                                            - self.offset_) / self.slope_)
+            entry["threshold_raw"] = float((entry["threshold"] + logit(self.train_prior_) - self.offset_) / self.slope_)
         return entries

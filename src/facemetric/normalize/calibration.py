@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 
 from facemetric.errors import ConfigError, InputError
-
-
-def logit(p: float) -> float:
-    return float(np.log(p) - np.log1p(-p))
 
 
 class LogisticCalibrator:
@@ -62,4 +59,4 @@ class LogisticCalibrator:
         """Posterior probability of "same person" when a share ``prior`` of the pairs are genuine."""
         if not 0.0 < prior < 1.0:
             raise ConfigError(f"The 'prior' must be in (0, 1). Got {prior!r} instead.")
-        return 1.0 / (1.0 + np.exp(-(self.llr(scores) + logit(prior))))
+        return expit(self.llr(scores) + logit(prior))
