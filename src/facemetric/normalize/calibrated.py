@@ -12,6 +12,7 @@ from facemetric.metrics.base import PairMetric
 from facemetric.metrics.sampling import sample_pairs, split_identities
 from facemetric.normalize.calibration import LogisticCalibrator
 from facemetric.normalize.wrapped import build_metric
+from facemetric.verify.curves import DEFAULT_FARS
 from facemetric.verify.thresholds import operating_thresholds
 
 
@@ -74,7 +75,7 @@ class Calibrated(PairMetric):
         llr = self.pair_score(Xa, Xb)
         return expit(llr + logit(prior))
 
-    def thresholds(self, fars: Any = (1e-1, 1e-2, 1e-3, 1e-4)) -> list[dict[str, Any]]:
+    def thresholds(self, fars: Any = DEFAULT_FARS) -> list[dict[str, Any]]:
         """Thresholds on the LLR scale at the target FARs, measured on the calibration pairs."""
         self._check_fitted()
         llr = self.calibrator().llr(self.calibration_scores_)
