@@ -112,7 +112,7 @@ def main() -> int:
               flush=True)
     ref = next((r for r in rows if r["method"] == "sklearn-lda"), None)
     if ref:
-        print(f"\n| method | fit (s) | x sklearn LDA time | peak extra memory (MiB) | x sklearn LDA memory |")
+        print("\n| method | fit (s) | x sklearn LDA time | peak extra memory (MiB) | x sklearn LDA memory |")
         print("|---|---|---|---|---|")
         for r in rows:
             print(f"| {r['method']} | {r['fit_s']:.1f} | {r['fit_s'] / ref['fit_s']:.2f} | "

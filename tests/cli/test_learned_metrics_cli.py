@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from facemetric.cli.main import main
-from facemetric.io import load_descriptors, load_protocol, save_descriptors, save_protocol
+from facemetric.io import load_protocol, save_descriptors, save_protocol
 from facemetric.types import DescriptorSet, PairProtocol, Provenance
 
 

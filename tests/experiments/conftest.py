@@ -40,10 +40,15 @@ def make_protocol(ds: DescriptorSet, n_folds: int = 3, per_fold: int = 20, seed:
             n = rng.choice(group)
             rows = np.flatnonzero(labels == n)
             i, j = rng.choice(rows, 2, replace=False)
-            a.append(ds.ids[i]); b.append(ds.ids[j]); y.append(1); f.append(k)
+            a.append(ds.ids[i])
+            b.append(ds.ids[j])
+            y.append(1)
+            f.append(k)
             n1, n2 = rng.choice(group, 2, replace=False)
             a.append(ds.ids[rng.choice(np.flatnonzero(labels == n1))])
-            b.append(ds.ids[rng.choice(np.flatnonzero(labels == n2))]); y.append(0); f.append(k)
+            b.append(ds.ids[rng.choice(np.flatnonzero(labels == n2))])
+            y.append(0)
+            f.append(k)
     pair_ids = [f"p{i}" for i in range(len(a))]
     return PairProtocol.from_id_pairs(a, b, labels=y, folds=f, name="synthetic", pair_ids=pair_ids)
 

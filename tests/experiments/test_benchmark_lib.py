@@ -43,8 +43,9 @@ def test_default_grid_builds():
 
     specs = default_specs()
     assert "center" in [s.name for s in specs] and len({s.label for s in specs}) == len(specs)
-    for spec in specs:
-        assert spec.factory()().get_params() is not None
+    for spec in specs:  # each builds, with the grid's parameters applied
+        params = spec.factory()().get_params(deep=False)
+        assert all(params[k] == v for k, v in spec.params.items())
 
 
 class Broken(Cosine):

@@ -126,7 +126,7 @@ def test_saved_model_scores_and_evaluation_match_single_process(client, tmp_path
 def test_protocol_file_is_resolved_by_image_id(client, tmp_path):
     ds, desc, _, ia, ib, labels, _ = _files(tmp_path)
     csv = tmp_path / "pairs.csv"
-    csv.write_text("a,b,label\n" + "".join(f"{ds.ids[a]},{ds.ids[b]},{l}\n" for a, b, l in zip(ia, ib, labels)))
+    csv.write_text("a,b,label\n" + "".join(f"{ds.ids[a]},{ds.ids[b]},{lab}\n" for a, b, lab in zip(ia, ib, labels)))
     run = score_pair_file(client, desc, csv, method="cosine", partition_size=2000)
     metric = METHODS["cosine"]().fit(ds.X[:1])
     np.testing.assert_array_equal(run.scores, metric.score_pairs(ds.X, ia, ib))

@@ -6,7 +6,7 @@ A replicate draws ``n`` pairs with replacement; it is represented by per-pair co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
