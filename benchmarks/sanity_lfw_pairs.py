@@ -3,9 +3,10 @@
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/sanity_lfw_pairs.py --pairs 300
 
 Takes the first ``pairs/2`` matched and ``pairs/2`` mismatched pairs of fold 1 of
-lfw/pairs.txt, describes each image (original + flipped crop, summed) and scores pairs by
-cosine. Accuracy is 10-fold cross-validated on these pairs (threshold chosen on the other
-nine folds); ROC-AUC from scikit-learn. This is a smoke test of the image chain, not the
+lfw/pairs.txt (read by ``facemetric.io.load_protocol``), describes each image (original +
+flipped crop, summed) and scores pairs by cosine. Accuracy is ``facemetric.verify.kfold_accuracy``
+over 10 interleaved folds of these pairs (pair ``i`` in fold ``i % 10``; each threshold chosen on
+the other nine folds); ROC-AUC is ``facemetric.verify.roc_auc``. This is a smoke test of the image chain, not the
 official benchmark (that is the extraction pipeline's benchmark on all 6,000 pairs).
 The BGR row feeds the same crops to the RGB model in the wrong channel order.
 """
@@ -21,39 +22,23 @@ import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-from sklearn.metrics import roc_auc_score  # noqa: E402
-
 from facemetric.align import align_face  # noqa: E402
 from facemetric.detect import choose_face, make_detector  # noqa: E402
 from facemetric.embed import embed_with_flip, make_embedder  # noqa: E402
 from facemetric.images import read_image  # noqa: E402
+from facemetric.io import load_protocol  # noqa: E402
+from facemetric.verify import kfold_accuracy, roc_auc  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def read_pairs(path: Path, n: int) -> tuple[list[tuple[str, str]], np.ndarray]:
-    lines = path.read_text().splitlines()[1:601]  # fold 1: 300 matched then 300 mismatched
-    pairs, labels = [], []
-    for line in lines[: n // 2] + lines[300: 300 + n // 2]:
-        p = line.split()
-        if len(p) == 3:
-            pairs.append((f"{p[0]}/{p[0]}_{int(p[1]):04d}.jpg", f"{p[0]}/{p[0]}_{int(p[2]):04d}.jpg"))
-            labels.append(1)
-        else:
-            pairs.append((f"{p[0]}/{p[0]}_{int(p[1]):04d}.jpg", f"{p[2]}/{p[2]}_{int(p[3]):04d}.jpg"))
-            labels.append(0)
-    return pairs, np.array(labels)
-
-
-def cv_accuracy(y: np.ndarray, s: np.ndarray, k: int = 10) -> float:
-    folds = np.arange(len(y)) % k
-    accs = []
-    for f in range(k):
-        train, test = folds != f, folds == f
-        cands = np.unique(s[train])
-        best = max(cands, key=lambda t: ((s[train] >= t) == y[train]).mean())
-        accs.append(((s[test] >= best) == y[test]).mean())
-    return float(np.mean(accs))
+def fold1_pairs(path: Path, n: int) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The first ``n/2`` matched and ``n/2`` mismatched pairs of View 2's first fold."""
+    protocol = load_protocol(path, format="lfw")
+    first = np.flatnonzero(protocol.folds == protocol.folds[0])
+    matched, mismatched = first[protocol.labels[first] == 1], first[protocol.labels[first] == 0]
+    sub = protocol.subset(np.concatenate([matched[: n // 2], mismatched[: n // 2]]))
+    return list(zip(sub.a.tolist(), sub.b.tolist())), sub.labels
 
 
 def main() -> None:
@@ -63,7 +48,8 @@ def main() -> None:
     ap.add_argument("--only", default="", help="run only the pipelines whose title contains this text")
     args = ap.parse_args()
     lfw, models = args.data / "lfw", args.data / "models"
-    pairs, y = read_pairs(lfw / "pairs.txt", args.pairs)
+    pairs, y = fold1_pairs(lfw / "pairs.txt", args.pairs)
+    folds = np.arange(len(pairs)) % 10
     images = sorted({i for p in pairs for i in p})
     mfn = f"onnx:{models / 'mobilefacenet_arcface_112.onnx'}"
     scrfd = f"scrfd:{models / 'scrfd_2.5g_bnkps.onnx'}"
@@ -98,7 +84,7 @@ def main() -> None:
         row = {i: r for r, i in enumerate(ids)}
         # A pair with an undetected face scores -1 (counted as "different"), never dropped.
         s = np.array([float(x[row[a]] @ x[row[b]]) if a in row and b in row else -1.0 for a, b in pairs])
-        print(f"{title:40} {cv_accuracy(y, s):>13.2%} {roc_auc_score(y, s):>7.4f} "
+        print(f"{title:40} {kfold_accuracy(y, s, folds).mean:>13.2%} {roc_auc(y, s):>7.4f} "
               f"{len(images) - len(ids):>8} {time.perf_counter() - t0:>6.0f}")
 
 

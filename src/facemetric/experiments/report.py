@@ -1,4 +1,7 @@
-"""Benchmark rows as a rich table (terminal) and a Markdown table (docs)."""
+"""Benchmark rows as a rich table (terminal) and a Markdown table (benchmark.md, docs/benchmarks.md).
+
+Methods that need a word of context get a numbered note under the table (:data:`METHOD_NOTES`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,30 @@ from typing import Any
 
 COLUMNS = ("method", "AUC", "AUC 95% CI", "accuracy", "TAR@FAR=1e-3", "1-AUC vs cosine", "p vs cosine",
            "fold AUC mean ± std", "transductive", "fit s")
+
+
+# joint-bayes and plda share TwoCovarianceMetric: one model, one EM fit; see docs/metrics.md
+METHOD_NOTES = {
+    "joint-bayes": "joint-bayes and plda are the same two-covariance model (x = identity + within-identity "
+                   "variation, both Gaussian) fitted by the same EM, with different offsets: joint-bayes "
+                   "fixes the model mean at the training mean and scores twice the log-likelihood ratio "
+                   "less its constant; plda learns the mean and scores the log-likelihood ratio itself.",
+}
+METHOD_NOTES["plda"] = METHOD_NOTES["joint-bayes"]
+
+
+def notes_for(rows: list[dict[str, Any]]) -> tuple[dict[str, int], list[str]]:
+    """(method label -> note number, the notes in order) for the rows that have one."""
+    numbers: dict[str, int] = {}
+    notes: list[str] = []
+    for row in rows:
+        note = METHOD_NOTES.get(row.get("name", row["method"]))
+        if note is None:
+            continue
+        if note not in notes:
+            notes.append(note)
+        numbers[row["method"]] = notes.index(note) + 1
+    return numbers, notes
 
 
 def format_change(pct: float | None) -> str:
@@ -36,20 +63,32 @@ def row_cells(row: dict[str, Any]) -> list[str]:
 
 
 def benchmark_table(rows: list[dict[str, Any]], title: str = "benchmark"):
-    """A rich Table; rows sorted as given."""
+    """A rich Table; rows sorted as given, notes as the caption."""
     from rich.table import Table
 
-    table = Table(title=title)
+    numbers, notes = notes_for(rows)
+    caption = " ".join(f"({k}) {note}" for k, note in enumerate(notes, start=1)) or None
+    table = Table(title=title, caption=caption)
     for col in COLUMNS:
         table.add_column(col, justify="left" if col == "method" else "right")
     for row in rows:
-        table.add_row(*row_cells(row))
+        cells = row_cells(row)
+        if row["method"] in numbers:
+            cells[0] += f" ({numbers[row['method']]})"
+        table.add_row(*cells)
     return table
 
 
 def benchmark_markdown(rows: list[dict[str, Any]]) -> str:
-    """The same table in Markdown."""
+    """The same table in Markdown, the notes as numbered lines under it."""
+    numbers, notes = notes_for(rows)
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in rows:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row_cells(row)) + " |")
+        cells = row_cells(row)
+        if row["method"] in numbers:
+            cells[0] += f" ({numbers[row['method']]})"
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    if notes:
+        lines.append("")
+        lines += [f"({k}) {note}" for k, note in enumerate(notes, start=1)]
     return "\n".join(lines) + "\n"

@@ -93,40 +93,33 @@ class CohortNorm(PairMetric):
 
 
 # --- the four classic names: CohortNorm with the kind fixed --------------------------------
-class ZNorm(CohortNorm):
+class _FixedKind(CohortNorm):
+    """A plain (not adaptive) cohort normaliser whose kind the subclass fixes."""
+
+    top_k = None
+
+    def __init__(self, metric: Any = "cosine", *, cohort_size: int = 2000, seed: int = 0) -> None:
+        self.metric = metric
+        self.cohort_size = cohort_size
+        self.seed = seed
+
+
+class ZNorm(_FixedKind):
     """Z-norm (``kind="z"``): standardise by the cohort scores of the pair's first (enrolment) side."""
 
     kind = "z"
-    top_k = None
-
-    def __init__(self, metric: Any = "cosine", *, cohort_size: int = 2000, seed: int = 0) -> None:
-        self.metric = metric
-        self.cohort_size = cohort_size
-        self.seed = seed
 
 
-class TNorm(CohortNorm):
+class TNorm(_FixedKind):
     """T-norm (``kind="t"``): standardise by the cohort scores of the pair's second (test) side."""
 
     kind = "t"
-    top_k = None
-
-    def __init__(self, metric: Any = "cosine", *, cohort_size: int = 2000, seed: int = 0) -> None:
-        self.metric = metric
-        self.cohort_size = cohort_size
-        self.seed = seed
 
 
-class SNorm(CohortNorm):
+class SNorm(_FixedKind):
     """S-norm (``kind="s"``): the mean of Z-norm and T-norm, symmetric in the two sides."""
 
     kind = "s"
-    top_k = None
-
-    def __init__(self, metric: Any = "cosine", *, cohort_size: int = 2000, seed: int = 0) -> None:
-        self.metric = metric
-        self.cohort_size = cohort_size
-        self.seed = seed
 
 
 class ASNorm(CohortNorm):

@@ -1,0 +1,58 @@
+"""Regenerate the benchmark tables of the docs from the runs' benchmark.json, so they cannot drift.
+
+A table in a Markdown file is delimited by two comments naming its source::
+
+    <!-- table from docs/data/lfw-view2.benchmark.json -->
+    | method | AUC | ...                      (generated: do not edit by hand)
+    <!-- end of table -->
+
+The rows are rendered by ``facemetric.experiments.report.benchmark_markdown``, the function
+that writes each run's own ``benchmark.md``. Paths are relative to the repository root.
+
+    .venv/bin/python benchmarks/docs_tables.py            # rewrite the tables in docs/*.md
+    .venv/bin/python benchmarks/docs_tables.py --check    # exit 1 if a table differs from its JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from facemetric.experiments.report import benchmark_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = re.compile(r"(<!-- table from (?P<source>\S+) -->\n)(?P<body>.*?)(<!-- end of table -->)", re.S)
+
+
+def render(text: str, root: Path = ROOT) -> str:
+    """``text`` with every delimited table regenerated from its source JSON."""
+    def table(match: re.Match) -> str:
+        rows = json.loads((root / match["source"]).read_text(encoding="utf-8"))
+        return match.group(1) + benchmark_markdown(rows) + match.group(4)
+
+    return TABLE.sub(table, text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="only check; exit 1 when a table is out of date")
+    ap.add_argument("docs", nargs="*", type=Path, default=sorted((ROOT / "docs").glob("*.md")))
+    args = ap.parse_args(argv)
+    stale = []
+    for path in args.docs:
+        text = path.read_text(encoding="utf-8")
+        new = render(text)
+        if new != text:
+            stale.append(path)
+            if not args.check:
+                path.write_text(new, encoding="utf-8")
+    for path in stale:
+        print(f"{path}: {'out of date' if args.check else 'tables regenerated'}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
