@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from facemetric.errors import ConfigError, ProtocolError
-from facemetric.experiments.driver import SCORING_CHUNK, learns_something, make_method, score_protocol
+from facemetric.experiments.driver import SCORING_CHUNK, learns_something, make_method
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
 from facemetric.verify.evaluation import VerificationResult
@@ -84,7 +84,10 @@ def evaluate_protocol(
         )
     else:
         metric.fit(fused.X[:1])  # learns nothing; records the dimension
-    scores = score_protocol(metric, fused, protocol, chunk_size=chunk_size)
+    ia, ib = protocol.resolve(fused)
+    if hasattr(metric, "check_descriptors"):
+        metric.check_descriptors(fused)
+    scores = metric.score_pairs(fused.X, ia, ib, chunk_size=chunk_size)
     found = check_protocol(
         protocol, protocol_identities(protocol, fused), train_identities=train_identities, warn=False
     )
