@@ -10,8 +10,9 @@ The driver (:mod:`facemetric.experiments.driver`) has three modes over one scori
   ``training_identities_``; save it with :func:`facemetric.metrics.persist.save_model`), then
   ``score_with_model(metric, descriptors, protocol, flip=None) -> scores``.
 
-All three score through ``score_protocol(metric, descriptors, protocol, *, chunk_size=SCORING_CHUNK)``
-/ ``score_index_pairs(metric, X, ia, ib, *, chunk_size)``: the metric sees only the rows the pairs use.
+All three score through ``score_protocol(metric, descriptors, protocol, *, chunk_size=SCORING_CHUNK,
+all_rows=False)`` / ``score_index_pairs(metric, X, ia, ib, *, chunk_size)``: the metric sees only the
+rows the pairs use (``all_rows=True``, used by ``evaluate_protocol``, prepares every row of the set).
 ``make_metric`` is a zero-argument factory of fresh, unfitted metrics (``MethodSpec.factory()``).
 Helpers: ``make_method(name, model_dir=None)``, ``learns_something(metric)``,
 ``resolve_flip(flip, descriptors)``, ``model_flip(metric)``, ``fold_training_rows(identities, rows)``.

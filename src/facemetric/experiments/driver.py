@@ -55,15 +55,22 @@ def restrict_to_pairs(X: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> tuple[np
 
 
 def score_protocol(
-    metric: Any, descriptors: DescriptorSet, protocol: PairProtocol, *, chunk_size: int = SCORING_CHUNK
+    metric: Any, descriptors: DescriptorSet, protocol: PairProtocol, *, chunk_size: int = SCORING_CHUNK,
+    all_rows: bool = False,
 ) -> np.ndarray:
     """Score every pair of ``protocol`` (higher = same person), float64 (M,), in the protocol's order.
 
-    Refuses descriptors of another backbone or dimension than the metric was fitted on.
+    The metric sees only the descriptors of the protocol's images, unless ``all_rows``: then it
+    prepares every descriptor of the set, as ``facemetric evaluate`` has always done (a
+    transductive method then adapts to the whole set, and BLAS may round a few scores
+    differently in the last bit). Refuses descriptors of another backbone or dimension than the
+    metric was fitted on.
     """
     ia, ib = protocol.resolve(descriptors)
     if hasattr(metric, "check_descriptors"):
         metric.check_descriptors(descriptors)
+    if all_rows:
+        return metric.score_pairs(descriptors.X, ia, ib, chunk_size=chunk_size)
     return score_index_pairs(metric, descriptors.X, ia, ib, chunk_size=chunk_size)
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from facemetric.errors import ConfigError, ProtocolError
-from facemetric.experiments.driver import SCORING_CHUNK, learns_something, make_method
+from facemetric.experiments.driver import SCORING_CHUNK, learns_something, make_method, score_protocol
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
 from facemetric.verify.evaluation import VerificationResult
@@ -84,10 +84,8 @@ def evaluate_protocol(
         )
     else:
         metric.fit(fused.X[:1])  # learns nothing; records the dimension
-    ia, ib = protocol.resolve(fused)
-    if hasattr(metric, "check_descriptors"):
-        metric.check_descriptors(fused)
-    scores = metric.score_pairs(fused.X, ia, ib, chunk_size=chunk_size)
+    # every descriptor of the file is shown to the metric, as this command always did (see score_protocol)
+    scores = score_protocol(metric, fused, protocol, chunk_size=chunk_size, all_rows=True)
     found = check_protocol(
         protocol, protocol_identities(protocol, fused), train_identities=train_identities, warn=False
     )
