@@ -113,6 +113,8 @@ def _describe(constraint: Any) -> str:
 def check_params(owner: str, params: dict[str, Any], constraints: dict[str, list[Any]]) -> None:
     """Raise :class:`ConfigError` naming the first parameter of ``owner`` that no constraint accepts.
 
+    ``owner`` ("LDA") is named in the message unless empty.
+
     Names absent from ``params`` are skipped (a subclass may fix a parameter of its base).
     """
     for name, allowed in constraints.items():
@@ -122,4 +124,5 @@ def check_params(owner: str, params: dict[str, Any], constraints: dict[str, list
         if not any(_accepts(c, value) for c in allowed):
             words = [_describe(c) for c in allowed]
             expected = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-            raise ConfigError(f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead.")
+            of = f" of {owner}" if owner else ""
+            raise ConfigError(f"The {name!r} parameter{of} must be {expected}. Got {value!r} instead.")

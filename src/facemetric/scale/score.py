@@ -35,7 +35,7 @@ def score_partition(metric: Any, Z: np.ndarray, pairs: np.ndarray, chunk_size: i
 
 def partition_length(partition_size: int, chunk_size: int) -> int:
     """``partition_size`` rounded up to a whole number of chunks."""
-    check_params("score_pairs_on_dask", {"partition_size": partition_size, "chunk_size": chunk_size},
+    check_params("", {"partition_size": partition_size, "chunk_size": chunk_size},
                  {"partition_size": [Interval("int", 1)], "chunk_size": [Interval("int", 1)]})
     return -(-int(partition_size) // int(chunk_size)) * int(chunk_size)
 
