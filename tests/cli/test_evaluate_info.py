@@ -170,9 +170,9 @@ def test_evaluate_bad_inputs(toy_files, capsys):
     assert "unknown method 'magic'" in run_error(
         ["evaluate", str(desc), str(pairs), "--method", "magic", *o], capsys
     )
-    assert "flip fusion must be one of" in run_error(
-        ["evaluate", str(desc), str(pairs), "--flip", "max", *o], capsys
-    )
+    # a --flip outside the choices is a usage error, caught before any file is read
+    assert main(["evaluate", str(desc), str(pairs), "--flip", "max", *o]) == 2
+    assert "'max' is not one of 'auto', 'none', 'sum', 'concat'" in capsys.readouterr().err
     assert "unknown protocol format" in run_error(
         ["evaluate", str(desc), str(pairs), "--format", "xml", *o], capsys
     )

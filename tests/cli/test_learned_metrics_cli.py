@@ -124,13 +124,22 @@ def test_fit_takes_identities_from_folders(tmp_path, capsys):
         (["--method", "no-such-method"], ["unknown metric"]),
         (["--method", "lda", "--param", "no_such=1"], ["no parameter 'no_such'"]),
         (["--method", "lda", "--param", "oops"], ["key=value"]),
-        (["--method", "lda", "--flip", "sideways"], ["--flip"]),
     ],
 )
 def test_fit_bad_options(files, capsys, extra, needles):
     tmp = files[0]
     code, _, err = run_cli(capsys, "fit", tmp / "train.npz", *extra, "--out", tmp / "m")
     assert_one_line_error(code, err, *needles)
+
+
+def test_fit_bad_flip_is_a_usage_error(files, capsys):
+    tmp = files[0]
+    code, _, err = run_cli(capsys, "fit", tmp / "train.npz", "--method", "lda", "--flip", "sideways",
+                           "--out", tmp / "m")
+    assert code == 2 and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("Error: ")] == [
+        "Error: Invalid value for '--flip': Value error, 'sideways' is not one of 'auto', 'none', 'sum', "
+        "'concat'."]
 
 
 def test_fit_bad_data(tmp_path, capsys):

@@ -8,31 +8,47 @@ from typing import Optional
 
 import typer
 
+from facemetric.cli.extract import (
+    DET_SIZE_HELP,
+    DETECTOR_HELP,
+    FACE_HELP,
+    IMAGES_ROOT_HELP,
+    LIST_HELP,
+    UPSAMPLE_HELP,
+)
+from facemetric.cli.options import NO_PROGRESS_HELP
 from facemetric.progress import progress_bar, progress_enabled
-from facemetric.cli.extract import DET_SIZE_HELP, DETECTOR_HELP, FACE_HELP, UPSAMPLE_HELP
 
 
 def align(
-    images_root: Path = typer.Argument(..., help="Folder of images, e.g. <root>/<identity>/<image>.jpg."),
-    detector: str = typer.Option(..., "--detector", help=DETECTOR_HELP),
-    det_size: Optional[str] = typer.Option(None, "--det-size", help=DET_SIZE_HELP),
-    upsample: Optional[str] = typer.Option(None, "--upsample", help=UPSAMPLE_HELP),
-    out: Path = typer.Option(..., "--out", help="Folder for the crops (<out>/<id>.png), contact_sheet.png "
-                             "and failures.csv."),
-    template: str = typer.Option("arcface112", "--template", help="arcface112 | sphereface112x96 | dlib150."),
-    list_file: Optional[Path] = typer.Option(None, "--list", help="Only these images (paths relative to "
-                                             "IMAGES_ROOT, one per line)."),
-    protocol: Optional[Path] = typer.Option(None, "--protocol", help="Only the images of this protocol."),
-    protocol_format: Optional[str] = typer.Option(None, "--format", help="Format of --protocol."),
+    images_root: Path = typer.Argument(..., help=IMAGES_ROOT_HELP),
+    detector: str = typer.Option(..., "--detector", metavar="<spec>", help=DETECTOR_HELP),
+    det_size: Optional[str] = typer.Option(None, "--det-size", metavar="<size>", help=DET_SIZE_HELP),
+    upsample: Optional[str] = typer.Option(None, "--upsample", metavar="<levels>", help=UPSAMPLE_HELP),
+    out: Path = typer.Option(..., "--out", metavar="<dir>", help="Folder for the crops (one PNG per "
+                             "image), contact_sheet.png and failures.csv."),
+    template: str = typer.Option("arcface112", "--template", metavar="<name>", help="Alignment template: "
+                                 "arcface112, sphereface112x96 or dlib150."),
+    list_file: Optional[Path] = typer.Option(None, "--list", metavar="<file>", help=LIST_HELP),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", metavar="<file>", help="Only the images of "
+                                            "this pair protocol."),
+    protocol_format: Optional[str] = typer.Option(None, "--format", metavar="<format>", help="Format of "
+                                                  "--protocol (default: detected from the file)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Align only the first N images."),
-    face: str = typer.Option("largest", "--face", help=FACE_HELP),
+    face: str = typer.Option("largest", "--face", metavar="<policy>", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face",
                                    help="Smaller faces (pixels) are 'tiny face' failures."),
     sheet_size: int = typer.Option(64, "--sheet-size", help="Crops shown on the contact sheet."),
-    no_progress: bool = typer.Option(False, "--no-progress", help="Switch the progress bar off."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
-    """Detect and align faces to a template; write the crops and a contact sheet with the
-    template's 5 points drawn in red (eyes, nose and mouth corners should sit under them)."""
+    """Detect and align faces to a template; write the crops and a contact sheet with the 5 points of the
+    template drawn in red (the eyes, nose and mouth corners should sit under them).
+
+    Examples:
+
+    - `facemetric align data/lfw/images --detector dlib --limit 64 --out crops/`
+    - `facemetric align photos/ --detector scrfd:scrfd_2.5g_bnkps.onnx --template arcface112 --out crops/`
+    """
     from facemetric.align import get_template
     from facemetric.cli.extract import detector_spec, select_images
     from facemetric.detect import make_detector

@@ -8,37 +8,51 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console, out
+from facemetric.cli.options import FLIP_HELP, FORMAT_HELP, NO_PROGRESS_HELP, Flip
 from facemetric.progress import progress_bar, progress_enabled
 
 
 def benchmark(
-    protocol: Path = typer.Argument(..., help="Labelled pair protocol (LFW pairs.txt, CSV a,b,label,fold, ...)."),
-    test: Path = typer.Option(..., "--test", help="Descriptor set holding every protocol image."),
-    train: Optional[Path] = typer.Option(None, "--train", help="Training descriptor set (train/test mode). "
-                                         "Without it: identity-disjoint k-fold on the protocol's own folds."),
-    methods: Optional[str] = typer.Option(None, "--methods", help="Comma-separated metric specs, each `name` or "
-                                          "`name:key=value:...` (default: every closed-form, neural and "
-                                          "normalisation method installed). Cosine and L2 are always added."),
-    flip: str = typer.Option("auto", "--flip", help="Flip fusion: auto (sum if flipped descriptors exist), "
-                             "sum, concat or none."),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="Protocol format (default: detect)."),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Output folder: benchmark.json, benchmark.md, "
-                                 "config.json, roc.png, and scores/ (cache used to resume)."),
-    n_bootstrap: int = typer.Option(1000, "--n-bootstrap", help="Bootstrap replicates for CIs and the paired "
-                                    "test against cosine (0: none)."),
+    protocol: Path = typer.Argument(..., help="Labelled pair protocol (LFW pairs.txt, a CSV with "
+                                    "a,b,label,fold, ...)."),
+    test: Path = typer.Option(..., "--test", metavar="<file>", help="Descriptor set holding every image of "
+                              "the protocol."),
+    train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help="Training descriptor set "
+                                         "(train/test mode). Without it: identity-disjoint k-fold on the "
+                                         "folds of the protocol."),
+    methods: Optional[str] = typer.Option(None, "--methods", metavar="<specs>", help="Comma-separated "
+                                          "methods, each `name` or `name:key=value:...` (default: every "
+                                          "closed-form, neural and normalisation method installed; run "
+                                          "`facemetric methods` for the list). Cosine and L2 are always "
+                                          "added."),
+    flip: Flip = typer.Option("auto", "--flip", metavar="<mode>", help=FLIP_HELP),
+    format: Optional[str] = typer.Option(None, "--format", "-f", metavar="<format>", help=FORMAT_HELP),
+    out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Output folder: benchmark.json, "
+                                 "benchmark.md (the full table), config.json, the plots, and scores/ (the "
+                                 "cache a rerun resumes from)."),
+    n_bootstrap: int = typer.Option(1000, "--n-bootstrap", help="Bootstrap replicates for the confidence "
+                                    "intervals and the paired test against cosine (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
-    top: int = typer.Option(3, "--top", help="How many of the best methods the ROC plot shows."),
-    fresh: bool = typer.Option(False, "--fresh", help="Ignore cached scores in OUT/scores and recompute."),
+    top: int = typer.Option(3, "--top", help="How many of the best methods the plots show."),
+    fresh: bool = typer.Option(False, "--fresh", help="Ignore the cached scores in OUT/scores and "
+                               "recompute."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Write roc.png and roc_det.png."),
-    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (also FACEMETRIC_NO_PROGRESS=1)."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
-    """Score PROTOCOL with a grid of methods; print the hackathon-style table and write OUT/benchmark.json.
+    """Score PROTOCOL with a grid of methods against the cosine and L2 baselines; print the table and
+    write OUT/benchmark.json and OUT/benchmark.md.
 
-    The table shows AUC with its bootstrap CI, k-fold accuracy, TAR@FAR=1e-3, the change of 1-AUC
-    against cosine, a paired bootstrap p-value against cosine and the transductive flag.
+    The table shows AUC, k-fold accuracy, TAR@FAR=1e-3, the change of 1-AUC against cosine (negative:
+    fewer errors than cosine) and the transductive flag (the method looks at the test descriptors of
+    the fold being scored). A wider terminal adds the confidence interval, the paired p-value against
+    cosine, the fold spread and the fit time; OUT/benchmark.md always has every column. An interrupted
+    run resumes from OUT/scores.
 
-    Negative "1-AUC vs cosine" means fewer errors than cosine. Transductive methods look at the
-    test descriptors of the fold being scored and are flagged.
+    Examples:
+
+    - `facemetric benchmark data/lfw/pairs.txt --test lfw_dlib.npz --out bench/`
+    - `facemetric benchmark data/lfw/pairs.txt --test lfw_dlib.npz --methods lda,plda:n_components=128 --out bench/`
+    - `facemetric benchmark pairs_CPLFW.txt --train casia.npz --test cplfw.npz --out bench-cplfw/`
     """
     import os
     import shutil

@@ -7,9 +7,6 @@ from typing import Optional
 
 import typer
 
-DEFAULT_DESCRIPTORS = Path("../shared/data/lfw/descriptors_mobilefacenet_112x96.npz")
-DEFAULT_PAIRS = Path("../shared/data/lfw/pairs.txt")
-
 challenge_app = typer.Typer(
     name="challenge",
     help="Host a face-verification contest with public and private leaderboards.",
@@ -51,7 +48,7 @@ def create(
     pairs_format: Optional[str] = typer.Option(
         None, "--pairs-format", help="Protocol format; default: detect."
     ),
-    metric: str = typer.Option("auc", help="Contest metric: auc, accuracy or tar@far=<value>."),
+    metric: str = typer.Option("auc", help="Contest metric: auc, accuracy or tar@far=VALUE (e.g. tar@far=1e-3)."),
     public_fraction: float = typer.Option(0.3, help="Share of the pairs on the public leaderboard."),
     seed: int = typer.Option(0, help="Seed of the anonymisation and the public/private split."),
     daily_limit: int = typer.Option(5, help="Submissions per team per UTC day."),
@@ -62,12 +59,16 @@ def create(
     ),
     title: str = typer.Option("facemetric challenge", help="Title shown on the contest pages."),
 ) -> None:
-    """Create a contest: organiser answers, participant bundle, and the L2/cosine baselines.
+    """Create a contest: the organiser's answers, the participant bundle, and the L2 and cosine
+    baselines.
 
     The admin token is printed once, on the last line. A warning goes to stderr when the test
     pairs come from a public benchmark (their labels can then be looked up).
 
-    Example: facemetric challenge create --train train.npz --test test.npz --pairs pairs.csv --out contest/
+    Examples:
+
+    - `facemetric challenge create --train train.npz --test test.npz --pairs test_pairs.txt --out contest/`
+    - `facemetric challenge create --train train.npz --test test.npz --pairs pairs.csv --metric tar@far=1e-3 --public-fraction 0.3 --out contest/`
     """
     from facemetric.challenge import create_challenge
     from facemetric.io import load_descriptors
@@ -99,7 +100,12 @@ def team_add(
     directory: Path = typer.Argument(..., help="The contest folder."),
     name: str = typer.Argument(..., help="Team name (1 to 64 printable characters)."),
 ) -> None:
-    """Add a team; its token is printed once, on the last line."""
+    """Add a team; its token is printed once, on the last line.
+
+    Examples:
+
+    - `facemetric challenge team add contest/ "Deep Metric Lab"`
+    """
     from facemetric.challenge import Contest
 
     team, token = Contest(directory).store.add_team(name)
@@ -109,7 +115,12 @@ def team_add(
 
 @team_app.command("list")
 def team_list(directory: Path = typer.Argument(..., help="The contest folder.")) -> None:
-    """List the teams (names only; tokens are never stored)."""
+    """List the teams (names only; tokens are never stored).
+
+    Examples:
+
+    - `facemetric challenge team list contest/`
+    """
     from facemetric.challenge import Contest
 
     for team in Contest(directory).store.teams():
@@ -137,7 +148,9 @@ def serve(
 
     Refuses to start on a contest folder it cannot write, or whose locked settings changed.
 
-    Example: facemetric challenge serve contest/ --port 8000
+    Examples:
+
+    - `facemetric challenge serve contest/ --host 127.0.0.1 --port 8000`
     """
     from facemetric.challenge import ServerLimits
     from facemetric.challenge import serve as serve_contest
@@ -155,7 +168,12 @@ def serve(
 
 @challenge_app.command("close")
 def close(directory: Path = typer.Argument(..., help="The contest folder.")) -> None:
-    """Close the contest: stop submissions, then print the private leaderboard it reveals."""
+    """Close the contest: stop submissions, then print the private leaderboard it reveals.
+
+    Examples:
+
+    - `facemetric challenge close contest/`
+    """
     from facemetric.challenge import Contest, leaderboard
     from facemetric.challenge.demo import format_table
 
@@ -176,7 +194,10 @@ def backup(
 
     A plain copy of challenge.db misses submissions still in its write-ahead log.
 
-    Example: facemetric challenge backup contest/ backups/contest-2026-05-01
+    Examples:
+
+    - `facemetric challenge backup contest/ backups/contest-2026-05-01`
+    - `facemetric challenge backup contest/ backups/challenge-2026-05-01.db`
     """
     from facemetric.challenge import backup_contest
 
@@ -191,7 +212,12 @@ def export(
         None, "--out", help="CSV file to write; default: standard output."
     ),
 ) -> None:
-    """Export the leaderboard as CSV (private scores once closed; formula-like cells are quoted)."""
+    """Export the leaderboard as CSV (private scores once closed; formula-like cells are quoted).
+
+    Examples:
+
+    - `facemetric challenge export contest/ --out leaderboard.csv`
+    """
     from facemetric.challenge import Contest, leaderboard, leaderboard_csv
     from facemetric.io.atomic import write_text_atomic
 
@@ -207,7 +233,12 @@ def export(
 
 @challenge_app.command("leaderboard")
 def show_leaderboard(directory: Path = typer.Argument(..., help="The contest folder.")) -> None:
-    """Print the leaderboard: team, entries, public (and private once closed)."""
+    """Print the leaderboard: team, entries, public (and private once closed).
+
+    Examples:
+
+    - `facemetric challenge leaderboard contest/`
+    """
     from facemetric.challenge import Contest, leaderboard
     from facemetric.challenge.demo import format_table
 
@@ -218,7 +249,12 @@ def show_leaderboard(directory: Path = typer.Argument(..., help="The contest fol
 
 @challenge_app.command("admin-token")
 def admin_token(directory: Path = typer.Argument(..., help="The contest folder.")) -> None:
-    """Replace the admin token (the old one stops working); the new one is printed on the last line."""
+    """Replace the admin token (the old one stops working); the new one is printed on the last line.
+
+    Examples:
+
+    - `facemetric challenge admin-token contest/`
+    """
     from facemetric.challenge import Contest
 
     token = Contest(directory).store.new_admin_token()
@@ -228,27 +264,35 @@ def admin_token(directory: Path = typer.Argument(..., help="The contest folder."
 
 @challenge_app.command("demo")
 def demo(
-    descriptors: Path = typer.Option(DEFAULT_DESCRIPTORS, help="Descriptor set with identities."),
-    pairs: Path = typer.Option(DEFAULT_PAIRS, help="Labelled pairs over those descriptors' ids."),
+    descriptors: Path = typer.Option(..., "--descriptors", metavar="<file>", help="Descriptor set with "
+                                     "identities, covering the images of PAIRS and people outside them "
+                                     "(e.g. every LFW image: facemetric extract data/lfw/images ...)."),
+    pairs: Path = typer.Option(..., "--pairs", metavar="<file>", help="Labelled pairs over the ids of those "
+                               "descriptors (e.g. data/lfw/pairs.txt)."),
     out_dir: Optional[Path] = typer.Option(
         None, "--out", help="New folder for the contest; default: a temp one."
     ),
     public_fraction: float = typer.Option(0.3, help="Share of the pairs on the public leaderboard."),
     seed: int = typer.Option(0, help="Seed of the split."),
-    metric: str = typer.Option("auc", help="Contest metric: auc, accuracy or tar@far=<value>."),
+    metric: str = typer.Option("auc", help="Contest metric: auc, accuracy or tar@far=VALUE (e.g. tar@far=1e-3)."),
 ) -> None:
     """Play a whole contest: baselines and a learned metric, then print the final table.
 
-    On a public benchmark (as LFW) it warns that such a contest is for practice only.
+    Training uses the people of DESCRIPTORS that no pair shows. On a public benchmark (as LFW) it
+    warns that such a contest is for practice only.
+
+    Examples:
+
+    - `facemetric challenge demo --descriptors lfw_all.npz --pairs data/lfw/pairs.txt`
+    - `facemetric challenge demo --descriptors lfw_all.npz --pairs data/lfw/pairs.txt --out demo-contest/`
     """
+    import shutil
     import tempfile
 
     from facemetric.challenge import public_protocol_warning, run_demo
     from facemetric.challenge.demo import format_table
     from facemetric.io import load_descriptors
 
-    if out_dir is None:
-        out_dir = Path(tempfile.mkdtemp(prefix="facemetric-demo-")) / "contest"
     config = _config(
         title="facemetric demo challenge", metric=metric, public_fraction=public_fraction, seed=seed
     )
@@ -256,7 +300,17 @@ def demo(
     warning = public_protocol_warning(protocol, fmt)
     if warning:
         _warn(warning)
-    rows = run_demo(load_descriptors(descriptors), protocol, out_dir, config)
+    descriptor_set = load_descriptors(descriptors)
+    scratch = None
+    if out_dir is None:
+        scratch = Path(tempfile.mkdtemp(prefix="facemetric-demo-"))
+        out_dir = scratch / "contest"
+    try:
+        rows = run_demo(descriptor_set, protocol, out_dir, config)
+    except BaseException:
+        if scratch is not None:  # no empty temp folder left behind
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     typer.echo(f"contest folder: {out_dir}")
     typer.echo(format_table(rows))
 

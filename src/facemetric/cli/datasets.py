@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from facemetric.cli.options import NO_PROGRESS_HELP
 from facemetric.progress import progress_bar, progress_enabled
 from facemetric.errors import ConfigError
 
@@ -19,24 +20,33 @@ datasets_app = typer.Typer(help="Download or import public face datasets.", no_a
 def fetch(
     name: str = typer.Argument(..., help="Dataset to fetch; one of: lfw."),
     dest: Optional[Path] = typer.Option(
-        None, "--dest", help="Folder to install into (default: data/<name> under the current folder)."
+        None, "--dest", metavar="<dir>", help="Folder to install into (default: data/NAME under the current "
+        "folder)."
     ),
     from_dir: Optional[Path] = typer.Option(
-        None, "--from", help="Import a copy already on disk (a folder holding pairs.txt and the images "
-        "or the downloaded archive) instead of downloading."
+        None, "--from", metavar="<dir>", help="Import a copy already on disk (a folder holding pairs.txt "
+        "and the images or the downloaded archive) instead of downloading."
     ),
     variant: str = typer.Option(
-        "funneled", "--variant", help="Images to download: funneled (scikit-learn's default) or original."
+        "funneled", "--variant", metavar="<name>", help="Images to download: funneled (the default of "
+        "scikit-learn) or original."
     ),
     mirror: Optional[str] = typer.Option(
-        None, "--mirror", help="Base URL serving the same file names (default: figshare, or "
-        "$FACEMETRIC_LFW_MIRROR)."
+        None, "--mirror", metavar="<url>", help="Base URL serving the same file names (default: figshare, "
+        "or $FACEMETRIC_LFW_MIRROR)."
     ),
     keep_archive: bool = typer.Option(False, "--keep-archive", help="Keep the downloaded .tgz."),
-    no_progress: bool = typer.Option(False, "--no-progress", help="Switch progress bars off."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
-    """Download LFW from scikit-learn's mirrors (checksums verified, partial downloads resumed,
-    unpacked atomically), or import it with --from. Writes DEST/images/<Name>/*.jpg and DEST/pairs.txt."""
+    """Download LFW from the mirrors of scikit-learn (checksums verified, partial downloads resumed,
+    unpacked atomically), or import a copy with --from. Writes DEST/images/NAME/*.jpg and DEST/pairs.txt.
+
+    Examples:
+
+    - `facemetric datasets fetch lfw`
+    - `facemetric datasets fetch lfw --from ~/Downloads/lfw --dest data/lfw`
+    - `facemetric datasets fetch lfw --mirror https://example.org/lfw/`
+    """
     from facemetric.datasets.lfw import fetch_lfw, import_lfw, lfw_summary
 
     if name not in DATASETS:

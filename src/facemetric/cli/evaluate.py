@@ -7,48 +7,48 @@ from pathlib import Path
 import typer
 
 from facemetric.cli.common import console, out
+from facemetric.cli.options import FLIP_HELP, FORMAT_HELP, METHOD_HELP, PROGRESS_HELP, Flip
 from facemetric.progress import progress_bar, progress_enabled
 
 
 def evaluate(
     descriptors: Path = typer.Argument(
-        ..., help="Descriptor set: facemetric .npz/.parquet or the LFW reference .npz."
+        ..., help="Descriptor set: a facemetric .npz or .parquet, or the LFW reference .npz."
     ),
-    protocol: Path = typer.Argument(..., help="Pair protocol file (or CFP Protocol folder)."),
-    method: str = typer.Option(
-        "cosine", "--method", "-m", help="Scoring method: any name in facemetric.metrics.METHODS."
-    ),
-    flip: str = typer.Option("sum", "--flip", help="Flip fusion of emb and emb_flip: sum, concat or none."),
-    format: str | None = typer.Option(
-        None,
-        "--format",
-        "-f",
-        help="Protocol format: lfw, lfw-dev, cfp-fp, cfp-ff, cplfw, bin, csv, npz (default: detect).",
-    ),
+    protocol: Path = typer.Argument(..., help="Pair protocol file (or a CFP Protocol folder)."),
+    method: str = typer.Option("cosine", "--method", "-m", metavar="<method>", help=METHOD_HELP),
+    flip: Flip = typer.Option("auto", "--flip", metavar="<mode>", help=FLIP_HELP),
+    format: str | None = typer.Option(None, "--format", "-f", metavar="<format>", help=FORMAT_HELP),
     model: Path | None = typer.Option(
-        None, "--model", help="Load a fitted metric from this folder instead of fitting one."
+        None, "--model", metavar="<dir>", help="Score with a model folder written by `facemetric fit` "
+        "instead of fitting METHOD here."
     ),
     images_root: Path | None = typer.Option(
-        None, "--images-root", help="Dataset root that CFP image ids are relative to."
+        None, "--images-root", metavar="<dir>", help="Dataset root that CFP image ids are relative to."
     ),
     out_dir: Path = typer.Option(
-        ..., "--out", "-o", help="Output folder for report.json, roc.png and det.png."
+        ..., "--out", "-o", metavar="<dir>", help="Output folder for report.json, roc.png and det.png."
     ),
     n_bootstrap: int = typer.Option(
-        1000, "--n-bootstrap", help="Bootstrap replicates for the CIs (0: none)."
+        1000, "--n-bootstrap", help="Bootstrap replicates for the confidence intervals (0: none)."
     ),
     seed: int = typer.Option(
-        0, "--seed", help="Seed of the bootstrap (and of folds when the protocol has none)."
+        0, "--seed", help="Seed of the bootstrap (and of the folds when the protocol has fewer than 2)."
     ),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write ROC and DET PNGs."),
-    progress: bool = typer.Option(
-        True, "--progress/--no-progress", help="Show a progress bar (also off with FACEMETRIC_NO_PROGRESS=1)."
-    ),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the ROC and DET plots."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help=PROGRESS_HELP),
 ) -> None:
-    """Score PROTOCOL's pairs from DESCRIPTORS and report AUC, k-fold accuracy, EER, TAR@FAR with CIs.
+    """Score the pairs of PROTOCOL from DESCRIPTORS and report AUC, k-fold accuracy, EER and TAR@FAR
+    with bootstrap confidence intervals.
 
-    A learned method without --model is fitted on the descriptors whose identities do not
-    appear in the protocol. Writes OUT/report.json, OUT/roc.png and OUT/det.png.
+    A learned METHOD without --model is fitted on the descriptors whose identities do not appear in
+    the protocol. Writes OUT/report.json, OUT/roc.png and OUT/det.png.
+
+    Examples:
+
+    - `facemetric evaluate lfw_dlib.npz data/lfw/pairs.txt --out report/`
+    - `facemetric evaluate lfw_dlib.npz data/lfw/pairs.txt --method lda --out report-lda/`
+    - `facemetric evaluate cplfw.npz pairs_CPLFW.txt --model models/wccn --out report/`
     """
     from facemetric.io import load_descriptors, load_protocol
     from facemetric.experiments.evaluate import evaluate_protocol

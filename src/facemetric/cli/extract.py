@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from facemetric.cli.options import NO_PROGRESS_HELP
 from facemetric.progress import progress_bar, progress_enabled
 from facemetric.errors import ConfigError
 
@@ -32,16 +33,21 @@ def select_images(root: Path, list_file: Optional[Path], protocol: Optional[Path
     return folder_images(root, label_depth)
 
 
-DETECTOR_HELP = ("scrfd:MODEL.onnx | yunet:MODEL.onnx | dlib | landmarks:FILE (5 points per image, paths "
-                 "relative to IMAGES_ROOT). Optional suffix: scrfd/yunet @SIZE, N or WxH canvas "
-                 "(default 640), e.g. scrfd:m.onnx@320; dlib @UPSAMPLE, e.g. dlib@1 or dlib@0,1.")
-DET_SIZE_HELP = ("scrfd/yunet input canvas, N or WxH pixels (multiple of 32 for scrfd); "
-                 "same as @SIZE in --detector.")
-UPSAMPLE_HELP = ("dlib only: times the image is doubled before HOG detection (default 1), or increasing "
+IMAGES_ROOT_HELP = "Folder of images, e.g. ROOT/IDENTITY/IMAGE.jpg (the first folder names the identity)."
+DETECTOR_HELP = ("Face detector: dlib, scrfd:MODEL.onnx, yunet:MODEL.onnx or landmarks:FILE (5 points per image, "
+                 "paths relative to IMAGES_ROOT). Optional suffix: @SIZE for scrfd and yunet, N or WxH "
+                 "pixels (default 640), e.g. scrfd:m.onnx@320; @UPSAMPLE for dlib, e.g. dlib@1 or dlib@0,1.")
+EMBEDDER_HELP = "Descriptor model: dlib (installs from PyPI) or onnx:MODEL.onnx (an ArcFace-style model)."
+DET_SIZE_HELP = ("Input canvas of scrfd and yunet, N or WxH pixels (a multiple of 32 for scrfd); same as @SIZE "
+                 "in --detector.")
+UPSAMPLE_HELP = ("dlib only: how often the image is doubled before HOG detection (default 1), or increasing "
                  "levels such as 0,1 (1 is tried only where 0 finds no face); same as @UPSAMPLE in "
                  "--detector.")
-FACE_HELP = ("Face to keep when a photo has several: largest (largest box) or central (box centre nearest "
-             "the image centre; better for LFW-style crops centred on the subject).")
+FACE_HELP = ("Face to keep when a photo shows several: largest (the largest box) or central (the box centre "
+             "nearest the image centre; better for LFW-style crops centred on the subject).")
+CACHE_HELP = "Cache folder for resuming (default: OUT without its extension, plus .cache, next to OUT)."
+LIST_HELP = "Text file of image paths relative to IMAGES_ROOT, one per line; only those are processed."
+PROTOCOL_HELP = "Process only the images of this pair protocol (e.g. LFW pairs.txt)."
 
 
 def detector_spec(detector: str, det_size: Optional[str], upsample: Optional[str], face: str) -> str:
@@ -55,36 +61,42 @@ def detector_spec(detector: str, det_size: Optional[str], upsample: Optional[str
 
 
 def extract(
-    images_root: Path = typer.Argument(..., help="Folder of images, e.g. <root>/<identity>/<image>.jpg."),
-    detector: str = typer.Option(..., "--detector", help=DETECTOR_HELP),
-    det_size: Optional[str] = typer.Option(None, "--det-size", help=DET_SIZE_HELP),
-    upsample: Optional[str] = typer.Option(None, "--upsample", help=UPSAMPLE_HELP),
-    embedder: str = typer.Option(..., "--embedder", help="onnx:MODEL.onnx | dlib."),
-    out: Path = typer.Option(..., "--out", help="Descriptor file to write (.npz or .parquet)."),
-    flip: bool = typer.Option(False, "--flip", help="Also store descriptors of the mirrored crops (X_flip)."),
-    list_file: Optional[Path] = typer.Option(None, "--list", help="Text file of image paths relative to "
-                                             "IMAGES_ROOT, one per line; only those are processed."),
-    protocol: Optional[Path] = typer.Option(None, "--protocol", help="Process only the images of this pair "
-                                            "protocol (e.g. LFW pairs.txt)."),
-    protocol_format: Optional[str] = typer.Option(None, "--format", help="Format of --protocol (default: "
-                                                  "detected from the file)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: CPU cores, "
-                                          "at most 4; 1 runs in this process)."),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Cache folder for resuming (default: "
-                                         "<out stem>.cache next to --out)."),
+    images_root: Path = typer.Argument(..., help=IMAGES_ROOT_HELP),
+    detector: str = typer.Option(..., "--detector", metavar="<spec>", help=DETECTOR_HELP),
+    det_size: Optional[str] = typer.Option(None, "--det-size", metavar="<size>", help=DET_SIZE_HELP),
+    upsample: Optional[str] = typer.Option(None, "--upsample", metavar="<levels>", help=UPSAMPLE_HELP),
+    embedder: str = typer.Option(..., "--embedder", metavar="<spec>", help=EMBEDDER_HELP),
+    out: Path = typer.Option(..., "--out", metavar="<file>", help="Descriptor file to write (.npz or "
+                             ".parquet); its folder must exist."),
+    flip: bool = typer.Option(False, "--flip", help="Also store the descriptors of the mirrored crops "
+                              "(X_flip)."),
+    list_file: Optional[Path] = typer.Option(None, "--list", metavar="<file>", help=LIST_HELP),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", metavar="<file>", help=PROTOCOL_HELP),
+    protocol_format: Optional[str] = typer.Option(None, "--format", metavar="<format>", help="Format of "
+                                                  "--protocol (default: detected from the file)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: the CPU "
+                                          "cores, at most 4; 1 runs in this process)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", metavar="<dir>", help=CACHE_HELP),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
-    face: str = typer.Option("largest", "--face", help=FACE_HELP),
+    face: str = typer.Option("largest", "--face", metavar="<policy>", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face", help="Faces whose box is smaller (pixels) are "
                                    "reported as 'tiny face'."),
     label_depth: int = typer.Option(0, "--label-depth", help="Which folder of an image path is the "
-                                    "identity (0 = first; e.g. 2 for Data/Images/<id>/frontal/01.jpg)."),
+                                    "identity (0 = the first; e.g. 2 for Data/Images/ID/frontal/01.jpg)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Images per batch sent to a worker."),
-    no_progress: bool = typer.Option(False, "--no-progress", help="Switch the progress bar off."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
-    """Detect, align and embed every image; write descriptors keyed by path relative to IMAGES_ROOT.
+    """Detect, align and embed every image under IMAGES_ROOT; write descriptors keyed by the image path
+    relative to IMAGES_ROOT.
 
-    Failed images (unreadable, no face, tiny face) go to <out stem>.failures.csv and never stop
-    the run. Finished images are cached, so an interrupted run resumes where it stopped.
+    Failed images (unreadable, no face, tiny face) are listed in a .failures.csv next to OUT and never
+    stop the run. Finished images are cached, so an interrupted run resumes where it stopped.
+
+    Examples:
+
+    - `facemetric extract data/lfw/images --protocol data/lfw/pairs.txt --detector dlib@0,1 --embedder dlib --flip --out lfw_dlib.npz`
+    - `facemetric extract photos/ --detector scrfd:scrfd_2.5g_bnkps.onnx --embedder onnx:arcface.onnx --out photos.npz`
+    - `facemetric extract photos/ --list todo.txt --detector dlib --embedder dlib --workers 1 --out some.npz`
     """
     from facemetric.extract import PipelineSpec
     from facemetric.extract.pipeline import default_workers

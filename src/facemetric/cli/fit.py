@@ -8,21 +8,30 @@ from typing import List, Optional
 import typer
 
 from facemetric.cli.common import console
+from facemetric.cli.options import FLIP_HELP, METHOD_HELP, Flip
 
 
 def fit(
-    train: Path = typer.Argument(..., help="Training descriptor set (.npz/.parquet). Identities come from its "
-                                 "labels, or from the folder of each image id when labels are empty."),
-    method: str = typer.Option(..., "--method", "-m", help="Metric name (see `facemetric fit --list`)."),
-    param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Hyperparameter key=value "
-                                              "(repeatable); values are JSON literals or plain strings."),
-    flip: str = typer.Option("auto", "--flip", help="Flip fusion: auto (sum if flipped descriptors exist), "
-                             "sum, concat or none."),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Model folder to write (model.json + arrays.npz)."),
+    train: Path = typer.Argument(..., help="Training descriptor set (.npz or .parquet). Identities come from "
+                                 "its labels, or from the folder of each image id when labels are empty."),
+    method: str = typer.Option(..., "--method", "-m", metavar="<method>", help=METHOD_HELP),
+    param: Optional[List[str]] = typer.Option(None, "--param", "-p", metavar="<key=value>", help="A "
+                                              "parameter of METHOD (repeatable); values are JSON literals "
+                                              "or plain strings; run `facemetric methods METHOD` for its parameters."),
+    flip: Flip = typer.Option("auto", "--flip", metavar="<mode>", help=FLIP_HELP),
+    out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Model folder to write "
+                                 "(model.json and arrays.npz)."),
 ) -> None:
-    """Fit METHOD on TRAIN's descriptors and identities; write the model to OUT.
+    """Fit METHOD on the descriptors and identities of TRAIN; write the model folder OUT.
 
-    Example: facemetric fit train.npz --method lda --param n_components=96 --out models/lda
+    `facemetric score` and `facemetric evaluate --model` use the model; `facemetric info OUT`
+    describes it.
+
+    Examples:
+
+    - `facemetric fit casia.npz --method wccn --out models/wccn`
+    - `facemetric fit casia.npz --method lda --param n_components=96 --out models/lda`
+    - `facemetric fit casia.npz --method plda --param n_components=128 --param n_iter=20 --out models/plda`
     """
     from facemetric.io import load_descriptors
     from facemetric.metrics.persist import save_model

@@ -8,19 +8,26 @@ from pathlib import Path
 import typer
 
 from facemetric.cli.common import out
+from facemetric.cli.options import FORMAT_HELP
 
 
 def info(
     path: Path = typer.Argument(
-        ..., help="A descriptor set (.npz/.parquet) or a pair protocol (any format)."
+        ..., help="A descriptor set (.npz or .parquet), a pair protocol (any format) or a model folder "
+        "written by `facemetric fit`."
     ),
-    format: str | None = typer.Option(
-        None, "--format", "-f", help="Protocol format when it cannot be detected."
-    ),
+    format: str | None = typer.Option(None, "--format", "-f", metavar="<format>", help=FORMAT_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Describe PATH: size, dimension, identities and provenance of descriptors; pairs, labels and folds
-    of a protocol."""
+    """Describe PATH: the size, dimension, identities and provenance of a descriptor set; the pairs,
+    labels and folds of a protocol; the method, parameters and training data of a fitted model.
+
+    Examples:
+
+    - `facemetric info lfw_dlib.npz`
+    - `facemetric info data/lfw/pairs.txt`
+    - `facemetric info models/wccn --json`
+    """
     from facemetric.describe import describe_path
 
     facts = describe_path(path, format=format)

@@ -8,19 +8,24 @@ from pathlib import Path
 import typer
 
 from facemetric.cli.common import console
+from facemetric.cli.options import Flip
 
 protocol_app = typer.Typer(help="Build evaluation protocols from a dataset.", no_args_is_help=True)
 
 
 @protocol_app.command("cross-pose")
 def cross_pose(
-    descriptors: Path = typer.Option(..., "--descriptors", "-d", help="Descriptor set of the dataset's images "
-                                     "(identities from labels or folders); used for the hard negatives."),
-    landmarks: Path = typer.Option(..., "--landmarks", "-l", help="5-point landmark list: path x1 y1 x2 y2 "
-                                   "score lex ley rex rey nx ny lmx lmy rmx rmy (e.g. lfw/landmarks_mtcnn_5pt.txt)."),
-    out_path: Path = typer.Option(..., "--out", "-o", help="Protocol to write (.csv with a,b,label,fold, or "
-                                  ".npz); a <out>.json sidecar records the construction."),
-    flip: str = typer.Option("auto", "--flip", help="Flip fusion of the descriptors used to mine negatives."),
+    descriptors: Path = typer.Option(..., "--descriptors", "-d", metavar="<file>", help="Descriptor set of "
+                                     "the images of the dataset (identities from labels or folders); used "
+                                     "for the hard negatives."),
+    landmarks: Path = typer.Option(..., "--landmarks", "-l", metavar="<file>", help="5-point landmark list, "
+                                   "one image per line: path x1 y1 x2 y2 score lex ley rex rey nx ny lmx lmy "
+                                   "rmx rmy (e.g. lfw/landmarks_mtcnn_5pt.txt)."),
+    out_path: Path = typer.Option(..., "--out", "-o", metavar="<file>", help="Protocol to write (.csv with "
+                                  "a,b,label,fold, or .npz); a .json sidecar next to it records the "
+                                  "construction."),
+    flip: Flip = typer.Option("auto", "--flip", metavar="<mode>", help="Flip fusion of the descriptors "
+                              "used to mine negatives: auto, sum, concat or none."),
     n_folds: int = typer.Option(10, "--n-folds", help="Identity-disjoint folds."),
     pairs_per_fold: int = typer.Option(300, "--pairs-per-fold", help="Positive (and as many negative) pairs "
                                        "per fold."),
@@ -31,8 +36,14 @@ def cross_pose(
     min_yaw_gap: float = typer.Option(0.0, "--min-yaw-gap", help="Smallest yaw gap (degrees) of a positive."),
     seed: int = typer.Option(0, "--seed", help="Seed of the fold assignment and tie-breaks."),
 ) -> None:
-    """Build a CPLFW-like cross-pose protocol: positives with the largest yaw gaps, hard negatives
-    (most similar impostors under cosine), identity-disjoint folds. See docs/protocols.md."""
+    """Build a CPLFW-like cross-pose protocol: positives with the largest yaw gaps, hard negatives (the
+    most similar impostors under cosine), identity-disjoint folds. See docs/protocols.md.
+
+    Examples:
+
+    - `facemetric protocol cross-pose -d lfw_all.npz -l data/lfw/landmarks_mtcnn_5pt.txt -o lfw_cross_pose.csv`
+    - `facemetric protocol cross-pose -d lfw_all.npz -l landmarks.txt --n-folds 5 --pairs-per-fold 200 -o cp.csv`
+    """
     from facemetric.io import load_descriptors, save_protocol
     from facemetric.io.atomic import write_text_atomic
     from facemetric.detect.landmarks_file import read_landmarks_file

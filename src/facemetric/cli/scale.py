@@ -16,20 +16,25 @@ import typer
 from facemetric.cli.common import console
 from facemetric.progress import progress_bar, progress_enabled
 from facemetric.cli.extract import (
+    CACHE_HELP,
     DET_SIZE_HELP,
     DETECTOR_HELP,
+    EMBEDDER_HELP,
     FACE_HELP,
+    LIST_HELP,
     UPSAMPLE_HELP,
     default_cache,
     detector_spec,
     run_extraction,
     select_images,
 )
+from facemetric.cli.options import FORMAT_HELP, NO_PROGRESS_HELP
 from facemetric.errors import ConfigError
 
 scale_app = typer.Typer(
     name="scale",
-    help="Run scoring and extraction on a Dask cluster (needs the extra 'scale' of facemetric).",
+    help="Run scoring and extraction on a Dask cluster (needs the extra 'scale' of facemetric).\n\n"
+    "Without --scheduler a local cluster is started on 127.0.0.1; see docs/scale.md.",
     no_args_is_help=True,
 )
 
@@ -45,27 +50,37 @@ def _check_out_npy(out: Path) -> None:
 
 @scale_app.command("score")
 def score(
-    descriptors: Path = typer.Argument(..., help="Descriptor set (.npz/.parquet)."),
-    pairs: Path = typer.Argument(..., help="Pairs: .npy (M, 2) row indices, .npz with 'pairs' [+ 'labels', "
-                                 "'folds'], or any protocol file (LFW pairs.txt, CSV, ...)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Scores to write, .npy float64 in pair order (atomic)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder written by `facemetric fit`."),
-    method: Optional[str] = typer.Option(None, "--method", help="A metric that learns nothing (cosine, l2) "
-                                         "instead of --model (default cosine)."),
-    flip: Optional[str] = typer.Option(None, "--flip", help="Flip fusion (auto|none|sum|concat); default: the "
-                                       "model's, else auto."),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="Protocol format (default: detect)."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Also write the evaluation as JSON (pairs "
-                                          "with labels only)."),
+    descriptors: Path = typer.Argument(..., help="Descriptor set (.npz or .parquet)."),
+    pairs: Path = typer.Argument(..., help="Pairs: a .npy (M, 2) of row indices, a .npz with pairs (and "
+                                 "labels, folds), or any protocol file (LFW pairs.txt, CSV, ...)."),
+    out: Path = typer.Option(..., "--out", "-o", metavar="<file>", help="Scores to write, a .npy of float64 "
+                             "in pair order (atomic)."),
+    model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help="Model folder written by "
+                                         "`facemetric fit`."),
+    method: Optional[str] = typer.Option(None, "--method", metavar="<method>", help="A metric that learns "
+                                         "nothing (cosine, l2) instead of --model (default cosine)."),
+    flip: Optional[str] = typer.Option(None, "--flip", metavar="<mode>", help="Flip fusion (auto, none, "
+                                       "sum, concat); default: the one of the model, else auto."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", metavar="<format>", help=FORMAT_HELP),
+    report: Optional[Path] = typer.Option(None, "--report", metavar="<file>", help="Also write the "
+                                          "evaluation as JSON (labelled pairs only)."),
     n_bootstrap: int = typer.Option(0, "--n-bootstrap", help="Bootstrap replicates for confidence intervals."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and of folds drawn when there are none."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and of the folds drawn when there are "
+                             "none."),
     partition_size: int = typer.Option(1 << 20, "--partition-size", help="Pairs per Dask task."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="<address>", help=SCHEDULER_HELP),
     dask_workers: Optional[int] = typer.Option(None, "--dask-workers", help=WORKERS_HELP),
     timeout: float = typer.Option(10.0, "--connect-timeout", help=TIMEOUT_HELP),
-    no_progress: bool = typer.Option(False, "--no-progress", help="Switch the progress bar off."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
-    """Score PAIRS of DESCRIPTORS on Dask workers (higher = same person); evaluate when labelled."""
+    """Score PAIRS of DESCRIPTORS on Dask workers (higher means same person); evaluate them when
+    labelled.
+
+    Examples:
+
+    - `facemetric scale score lfw.npz pairs.npy --out scores.npy --dask-workers 4`
+    - `facemetric scale score big.npz pairs.npz --model models/wccn --scheduler tcp://10.0.0.5:8786 --out s.npy`
+    """
     from facemetric.io.atomic import atomic_path
     from facemetric.scale import dask_client
     from facemetric.scale.score import load_scoring_inputs, partition_length, score_inputs
@@ -102,35 +117,43 @@ def score(
 
 @scale_app.command("extract")
 def extract(
-    images_root: Path = typer.Argument(..., help="Folder of images, e.g. <root>/<identity>/<image>.jpg; every "
+    images_root: Path = typer.Argument(..., help="Folder of images, e.g. ROOT/IDENTITY/IMAGE.jpg; every "
                                        "worker must see it at the same path."),
-    detector: str = typer.Option(..., "--detector", help=DETECTOR_HELP),
-    embedder: str = typer.Option(..., "--embedder", help="onnx:MODEL.onnx | dlib."),
-    out: Path = typer.Option(..., "--out", help="Descriptor file to write (.npz or .parquet)."),
-    det_size: Optional[str] = typer.Option(None, "--det-size", help=DET_SIZE_HELP),
-    upsample: Optional[str] = typer.Option(None, "--upsample", help=UPSAMPLE_HELP),
-    flip: bool = typer.Option(False, "--flip", help="Also store descriptors of the mirrored crops (X_flip)."),
-    list_file: Optional[Path] = typer.Option(None, "--list", help="Text file of image paths relative to "
-                                             "IMAGES_ROOT, one per line."),
-    protocol: Optional[Path] = typer.Option(None, "--protocol", help="Only the images of this pair protocol."),
-    protocol_format: Optional[str] = typer.Option(None, "--format", help="Format of --protocol."),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Cache folder for resuming (default: "
-                                         "<out stem>.cache next to --out)."),
+    detector: str = typer.Option(..., "--detector", metavar="<spec>", help=DETECTOR_HELP),
+    embedder: str = typer.Option(..., "--embedder", metavar="<spec>", help=EMBEDDER_HELP),
+    out: Path = typer.Option(..., "--out", metavar="<file>", help="Descriptor file to write (.npz or "
+                             ".parquet); its folder must exist."),
+    det_size: Optional[str] = typer.Option(None, "--det-size", metavar="<size>", help=DET_SIZE_HELP),
+    upsample: Optional[str] = typer.Option(None, "--upsample", metavar="<levels>", help=UPSAMPLE_HELP),
+    flip: bool = typer.Option(False, "--flip", help="Also store the descriptors of the mirrored crops "
+                              "(X_flip)."),
+    list_file: Optional[Path] = typer.Option(None, "--list", metavar="<file>", help=LIST_HELP),
+    protocol: Optional[Path] = typer.Option(None, "--protocol", metavar="<file>", help="Only the images of "
+                                            "this pair protocol."),
+    protocol_format: Optional[str] = typer.Option(None, "--format", metavar="<format>", help="Format of "
+                                                  "--protocol."),
+    cache: Optional[Path] = typer.Option(None, "--cache", metavar="<dir>", help=CACHE_HELP),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
-    face: str = typer.Option("largest", "--face", help=FACE_HELP),
+    face: str = typer.Option("largest", "--face", metavar="<policy>", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face", help="Smaller faces (pixels) are 'tiny face' failures."),
     label_depth: int = typer.Option(0, "--label-depth", help="Which folder of an image path is the identity."),
     batch_size: int = typer.Option(16, "--batch-size", help="Images per Dask task."),
     threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per worker (default: "
-                                          "this machine's cores / local workers; 1 with --scheduler)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+                                          "the cores of this machine / local workers; 1 with --scheduler)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="<address>", help=SCHEDULER_HELP),
     dask_workers: Optional[int] = typer.Option(None, "--dask-workers", help=WORKERS_HELP),
     timeout: float = typer.Option(10.0, "--connect-timeout", help=TIMEOUT_HELP),
-    no_progress: bool = typer.Option(False, "--no-progress", help="Switch the progress bar off."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
-    """Detect, align and embed images on Dask workers; cache, failure report and output stay here.
+    """Detect, align and embed images on Dask workers; the cache, the failure report and the output stay
+    on this machine.
 
     Same options and outputs as `facemetric extract`; an interrupted run resumes from the cache.
+
+    Examples:
+
+    - `facemetric scale extract data/lfw/images --detector dlib --embedder dlib --dask-workers 4 --out lfw.npz`
+    - `facemetric scale extract /shared/images --detector dlib --embedder dlib --scheduler tcp://10.0.0.5:8786 --out all.npz`
     """
     from facemetric.extract import PipelineSpec
     from facemetric.scale import DaskRunner, dask_client

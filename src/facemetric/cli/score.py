@@ -8,18 +8,29 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console
+from facemetric.cli.options import FORMAT_HELP, Flip
 
 
 def score(
-    descriptors: Path = typer.Argument(..., help="Descriptor set (.npz/.parquet) holding every protocol image."),
+    descriptors: Path = typer.Argument(..., help="Descriptor set (.npz or .parquet) holding every image of "
+                                       "the protocol."),
     protocol: Path = typer.Argument(..., help="Pair protocol file (labels not needed)."),
-    model: Path = typer.Option(..., "--model", help="Model folder written by `facemetric fit`."),
-    out_csv: Path = typer.Option(..., "--out", "-o", help="Scores CSV to write (pair_id,score; atomic)."),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="Protocol format (default: detect)."),
-    flip: Optional[str] = typer.Option(None, "--flip", help="Flip fusion; default: the one the model was "
-                                       "fitted with."),
+    model: Path = typer.Option(..., "--model", metavar="<dir>", help="Model folder written by "
+                               "`facemetric fit`."),
+    out_csv: Path = typer.Option(..., "--out", "-o", metavar="<file>", help="Scores CSV to write "
+                                 "(pair_id,score; written atomically)."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", metavar="<format>", help=FORMAT_HELP),
+    flip: Optional[Flip] = typer.Option(None, "--flip", metavar="<mode>", help="Flip fusion (auto, sum, concat or none); "
+                                        "default: the one the model was fitted with."),
 ) -> None:
-    """Score PROTOCOL's pairs from DESCRIPTORS with MODEL (higher = same person); write OUT."""
+    """Score the pairs of PROTOCOL from DESCRIPTORS with a fitted MODEL (higher means same person);
+    write the pair_id,score CSV OUT.
+
+    Examples:
+
+    - `facemetric score cplfw.npz pairs_CPLFW.txt --model models/wccn --out scores.csv`
+    - `facemetric score test.npz test_pairs.csv --model models/plda --out submission.csv`
+    """
     from facemetric.io import load_descriptors, load_protocol
     from facemetric.metrics.persist import load_model
     from facemetric.experiments.driver import score_with_model

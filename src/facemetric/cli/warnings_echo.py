@@ -35,3 +35,19 @@ def echo_warnings() -> Iterator[list[str]]:
                 messages.append(text)
                 more = f" (and {counts[key] - 1} similar)" if counts[key] > 1 else ""
                 console.print(f"[yellow]warning:[/yellow] {text}{more}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def clean_warnings() -> Iterator[None]:
+    """Inside the block, a warning that reaches the screen is one ``warning: ...`` line, without the
+    file name and source line that Python adds."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ARG001
+        console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+
+    saved = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = saved

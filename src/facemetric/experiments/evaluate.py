@@ -15,7 +15,13 @@ from typing import Any, Callable
 import numpy as np
 
 from facemetric.errors import ConfigError, ProtocolError
-from facemetric.experiments.driver import SCORING_CHUNK, learns_something, make_method, score_protocol
+from facemetric.experiments.driver import (
+    SCORING_CHUNK,
+    learns_something,
+    make_method,
+    resolve_flip,
+    score_protocol,
+)
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
 from facemetric.verify.evaluation import VerificationResult
@@ -47,18 +53,20 @@ def evaluate_protocol(
     protocol: PairProtocol,
     *,
     method: str = "cosine",
-    flip: str = "sum",
+    flip: str = "auto",
     model_dir: str | Path | None = None,
     n_bootstrap: int = 1000,
     seed: int = 0,
     chunk_size: int = SCORING_CHUNK,
     progress: Callable[[int], None] | None = None,
 ) -> EvaluationRun:
-    """Fuse, fit (outside the protocol's identities) or load, score and evaluate."""
+    """Fuse (``flip="auto"``: sum when flipped descriptors exist), fit (outside the protocol's
+    identities) or load, score and evaluate."""
     if protocol.labels is None:
         raise ProtocolError(
             f"{protocol.name}: the protocol has hidden labels; it can be scored but not evaluated"
         )
+    flip = resolve_flip(flip, descriptors)
     fused = descriptors.fused(flip)
     metric = make_method(method, model_dir)
     notes: list[str] = []

@@ -73,9 +73,12 @@ class PairMetric(BaseEstimator):
     * ``needs_labels``: ``fit`` requires identity labels;
     * ``transductive``: the method looks at the test descriptors (reported as such);
     * ``is_projection``: ``transform`` is defined;
-    * ``_parameter_constraints``: what each hyperparameter may be, checked first thing in ``fit``.
+    * ``_parameter_constraints``: what each hyperparameter may be, checked first thing in ``fit``;
+    * ``family``: the group ``facemetric methods`` lists it in (one of
+      :data:`facemetric.metrics.catalog.FAMILIES`).
     """
 
+    family: ClassVar[str] = "projections"
     needs_labels: ClassVar[bool] = True
     transductive: ClassVar[bool] = False
     is_projection: ClassVar[bool] = False

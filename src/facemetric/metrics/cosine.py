@@ -10,6 +10,7 @@ from facemetric.metrics.base import PairMetric, l2_normalize, rowwise_dot
 class Cosine(PairMetric):
     """Cosine similarity of raw descriptors. Learns nothing."""
 
+    family = "baselines"
     needs_labels = False
 
     def prepare(self, X: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from facemetric.metrics.base import PairMetric
 class L2(PairMetric):
     """``-||a - b||`` on raw (unnormalised) descriptors. Learns nothing."""
 
+    family = "baselines"
     needs_labels = False
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:

@@ -45,6 +45,7 @@ class TwoCovarianceMetric(PairMetric):
         L2-normalise descriptors first.
     """
 
+    family = "probabilistic"
     min_features = 2
     _parameter_constraints = {
         "n_components": [None, Interval("int", 1)],

@@ -25,6 +25,7 @@ class Calibrated(PairMetric):
     afterwards (more data, slightly less exact calibration). Never calibrated on test pairs.
     """
 
+    family = "normalisation"
     needs_labels = True
 
     def __init__(self, metric: Any = "cosine", *, holdout: float = 0.3, n_pairs: int = 20000, C: float = 1e4,

@@ -39,6 +39,7 @@ class CohortNorm(PairMetric):
     wrapped metric spec, is fitted on the same training data and kept as ``base_``.
     """
 
+    family = "normalisation"
     needs_labels = False
     _parameter_constraints = {
         "kind": [Options(KINDS)],

@@ -29,6 +29,7 @@ class WeightedFusion(PairMetric):
     inductive (wrap the fusion in ``TestCenter`` to centre on the test set).
     """
 
+    family = "normalisation"
     needs_labels = True
     _parameter_constraints = {"C": [Interval("float", 0, closed="neither")]}
 

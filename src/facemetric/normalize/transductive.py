@@ -20,6 +20,7 @@ class TransductiveMetric(PairMetric):
     """Subclasses write ``_fit`` (keeping the fitted wrapped metric as ``base_``) and ``score_test(T, ja, jb)``,
     where ``T`` holds each test descriptor once."""
 
+    family = "transductive"
     transductive = True
     needs_labels = False
 

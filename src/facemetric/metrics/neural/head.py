@@ -34,6 +34,7 @@ class NeuralHead(PairMetric):
     threads during fit. Every random choice follows ``seed``.
     """
 
+    family = "neural"
     is_projection = True
     _parameter_constraints = {
         "loss": [Options(sorted(LOSSES))],

@@ -1,0 +1,18 @@
+"""Option types and help texts shared by several verbs, declared once."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from facemetric.io.protocols import FORMATS
+from facemetric.types import FLIP_MODES
+
+#: ``--flip``: how the descriptors of the mirrored crops are fused (checked when parsing).
+Flip = Literal[("auto",) + FLIP_MODES]  # type: ignore[valid-type]
+
+FLIP_HELP = ("Flip fusion: auto (sum when the set has flipped descriptors, else none), sum, concat "
+             "or none.")
+METHOD_HELP = "Scoring method, e.g. cosine, lda or plda; run `facemetric methods` for all of them."
+FORMAT_HELP = f"Protocol format: {', '.join(FORMATS)} (default: detected from the file)."
+NO_PROGRESS_HELP = "Switch the progress display off (also FACEMETRIC_NO_PROGRESS=1)."
+PROGRESS_HELP = "Show the progress display (off: --no-progress or FACEMETRIC_NO_PROGRESS=1)."
