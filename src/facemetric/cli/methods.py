@@ -36,13 +36,18 @@ def methods(
             return
         out.print(f"[bold]{info.name}[/bold] ({info.family}{', transductive' if info.transductive else ''})",
                   highlight=False)
-        out.print(info.doc, highlight=False)
-        out.print(f"\nparameters (defaults): {info.params_text() or '(none)'}", highlight=False)
+        from rich.padding import Padding
+        from rich.text import Text
+
+        for indent, text in _reflow(info.doc):
+            out.print(Padding(Text(text), (0, 0, 0, indent), expand=False))
+        out.print(f"\nparameters (defaults): {info.params_text() or '(none)'}", markup=False, highlight=False)
         return
     catalog = method_catalog()
     if as_json:
         out.print_json(json.dumps({family: [i.to_dict() for i in infos] for family, infos in catalog.items()}))
         return
+    from rich.markup import escape
     from rich.table import Table
 
     for family, infos in catalog.items():
@@ -51,11 +56,33 @@ def methods(
         table.add_column("method", style="cyan", no_wrap=True)
         table.add_column("description")
         for info in infos:
-            params = f"\n[dim]{info.params_text()}[/dim]" if info.params else ""
-            table.add_row(info.name, info.summary + params)
+            params = f"\n[dim]{escape(info.params_text())}[/dim]" if info.params else ""
+            table.add_row(info.name, escape(info.summary) + params)
         out.print(table, highlight=False)
         out.print()
     out.print("Details: facemetric methods NAME, and docs/metrics.md.", highlight=False)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _reflow(doc: str) -> list[tuple[int, str]]:
+    """The docstring as (indent, text) lines, with hard-wrapped lines joined so that the terminal wraps
+    them; section headers (``Parameters`` over ``----``), list items and new indents start new lines."""
+    lines: list[tuple[int, str]] = []
+    raw = doc.splitlines()
+    for i, line in enumerate(raw):
+        text, indent = line.strip(), _indent(line)
+        underline = i + 1 < len(raw) and set(raw[i + 1].strip()) <= set("-=") and raw[i + 1].strip() != ""
+        joinable = (lines and lines[-1][1] and text and lines[-1][0] == indent and not underline
+                    and not set(text) <= set("-=") and not set(lines[-1][1]) <= set("-=")
+                    and not text.startswith(("- ", "* ")))
+        if joinable:
+            lines[-1] = (indent, lines[-1][1] + " " + text)
+        else:
+            lines.append((indent, text))
+    return lines
 
 
 def register(app: typer.Typer) -> None:

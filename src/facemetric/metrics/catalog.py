@@ -72,6 +72,11 @@ def method_info(name: str) -> MethodInfo:
     cls = METHODS[name]
     params = {k: _jsonable(v) for k, v in sorted(cls().get_params(deep=False).items())}
     doc = inspect.getdoc(cls) or ""
+    if "\nParameters\n---" not in doc:  # documented on a base class, e.g. TwoCovarianceMetric
+        base = next((d for d in (inspect.getdoc(k) or "" for k in cls.__mro__[1:] if k.__module__.startswith(
+            "facemetric")) if "\nParameters\n---" in d), None)
+        if base:
+            doc += "\n\n" + base[base.index("Parameters\n---"):]
     return MethodInfo(name=name, family=getattr(cls, "family", "projections"), summary=_summary(doc),
                       params=params, transductive=bool(getattr(cls, "transductive", False)), doc=_plain(doc))
 
