@@ -59,7 +59,7 @@ def identities_of(descriptors: DescriptorSet, what: str = "descriptor set") -> n
     if missing.size:
         raise InputError(
             f"{what}: {missing.size} descriptor(s) have neither an identity label nor a folder in their image id "
-            f"(e.g. {descriptors.ids[missing[0]]!r}); give labels, or ids like 'Name/Name_0001.jpg'"
+            f"(e.g. {str(descriptors.ids[missing[0]])!r}); give labels, or ids like 'Name/Name_0001.jpg'"
         )
     return out
 

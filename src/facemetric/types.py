@@ -50,6 +50,16 @@ class Provenance:
     def with_(self, **changes: Any) -> Provenance:
         return replace(self, **changes)
 
+    def same_backbone_as(self, other: Provenance) -> bool | None:
+        """Whether two sets come from the same descriptor model, judged by what they record: the
+        model's content hash when both have one, else the backbone name; None when either is unknown."""
+        ha, hb = self.extra.get("model_hash"), other.extra.get("model_hash")
+        if ha and hb:
+            return ha == hb
+        if "unknown" in (self.backbone, other.backbone):
+            return None
+        return self.backbone == other.backbone
+
 
 def _as_str_array(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values)
@@ -180,6 +190,8 @@ class PairProtocol:
     ``labels`` (M,) int8 is 1 for "same person", 0 otherwise, or None when hidden
     (competition mode). ``folds`` (M,) int32 assigns pairs to cross-validation folds,
     or None. ``pair_ids`` (M,) are the public names of the pairs (default "0".."M-1").
+    ``lines`` (M,) optionally holds the line of the source file each pair was read from, so that
+    an error can point at it.
     """
 
     images: np.ndarray
@@ -188,6 +200,7 @@ class PairProtocol:
     folds: np.ndarray | None = None
     name: str = "protocol"
     pair_ids: np.ndarray | None = None
+    lines: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         images = _as_str_array(self.images, "protocol images")
@@ -228,11 +241,18 @@ class PairProtocol:
                 raise ProtocolError(f"{self.name}: {m} pairs but {pair_ids.shape[0]} pair ids")
             if np.unique(pair_ids).size != m:
                 raise ProtocolError(f"{self.name}: pair ids must be unique")
+        lines = None
+        if self.lines is not None:
+            lines = np.asarray(self.lines)
+            if lines.shape != (m,) or not np.issubdtype(lines.dtype, np.integer):
+                raise ProtocolError(f"{self.name}: lines must be {m} integers, one per pair")
+            lines = lines.astype(np.int64)
         object.__setattr__(self, "images", images)
         object.__setattr__(self, "pairs", pairs)
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "folds", folds)
         object.__setattr__(self, "pair_ids", pair_ids)
+        object.__setattr__(self, "lines", lines)
 
     def __len__(self) -> int:
         return int(self.pairs.shape[0])
@@ -256,6 +276,7 @@ class PairProtocol:
         folds: Any = None,
         name: str = "protocol",
         pair_ids: Any = None,
+        lines: Any = None,
     ) -> PairProtocol:
         """Build a protocol from two parallel lists of image ids."""
         a = _as_str_array(a, "first images")
@@ -264,7 +285,8 @@ class PairProtocol:
             raise ProtocolError(f"{name}: {a.size} first images but {b.size} second images")
         images, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
         pairs = inverse.reshape(2, -1).T
-        return cls(images=images, pairs=pairs, labels=labels, folds=folds, name=name, pair_ids=pair_ids)
+        return cls(images=images, pairs=pairs, labels=labels, folds=folds, name=name, pair_ids=pair_ids,
+                   lines=lines)
 
     def without_labels(self) -> PairProtocol:
         return replace(self, labels=None)
@@ -278,9 +300,22 @@ class PairProtocol:
             folds=None if self.folds is None else self.folds[rows],
             name=self.name,
             pair_ids=self.pair_ids[rows],
+            lines=None if self.lines is None else self.lines[rows],
         )
 
     def resolve(self, descriptors: DescriptorSet) -> tuple[np.ndarray, np.ndarray]:
-        """Row indices (ia, ib) into ``descriptors`` for both faces of every pair."""
-        rows = descriptors.index_of(self.images, source=self.name)
+        """Row indices (ia, ib) into ``descriptors`` for both faces of every pair; an image without a
+        descriptor is refused, naming the first pair (and its line) that uses it."""
+        try:
+            rows = descriptors.index_of(self.images, source=self.name)
+        except InputError:
+            missing = ~np.isin(self.images, descriptors.ids)
+            k = int(np.flatnonzero(missing[self.pairs].any(axis=1))[0])
+            image = self.images[self.pairs[k]][missing[self.pairs[k]]][0]
+            where = f"{self.name}:{self.lines[k]}" if self.lines is not None else f"{self.name}: pair {self.pair_ids[k]}"
+            raise InputError(
+                f"{where}: image {str(image)!r} has no descriptor ({int(missing.sum())} of the "
+                f"{self.images.size} images of the protocol have none); extract descriptors for them or check "
+                "that ids are paths relative to the same root"
+            ) from None
         return rows[self.pairs[:, 0]], rows[self.pairs[:, 1]]

@@ -181,7 +181,7 @@ def test_evaluate_bad_inputs(toy_files, capsys):
     )
     assert "labels are same-person" in run_error(["evaluate", str(desc), str(tmp / "one.csv"), *o], capsys)
     (tmp / "past.csv").write_text("p00/p00_0001.jpg,zz/zz_0001.jpg,1\np01/p01_0001.jpg,p02/p02_0001.jpg,0\n")
-    assert "no descriptor, e.g. 'zz/zz_0001.jpg'" in run_error(
+    assert "past.csv:1: image 'zz/zz_0001.jpg' has no descriptor" in run_error(
         ["evaluate", str(desc), str(tmp / "past.csv"), *o], capsys
     )
     (tmp / "empty.csv").write_text("a,b,label\n")

@@ -54,7 +54,7 @@ def test_extract_scrfd_onnx_on_real_lfw_images(lfw_dir, models_dir, image_list, 
     assert ds.ids.tolist() == IMAGES
     assert ds.labels.tolist() == [i.split("/")[0] for i in IMAGES]
     assert ds.provenance.alignment == "arcface112" and ds.provenance.color_order == "RGB"
-    assert ds.provenance.detector == detector and ds.X_flip is not None
+    assert ds.provenance.detector == "scrfd:scrfd_2.5g_bnkps.onnx" and ds.X_flip is not None  # no path
     # the stored descriptor is what the library stages give when called one by one
     image = read_image(lfw_dir / "images" / IMAGES[1])
     face = choose_face(make_detector(detector).detect(image), image.shape, "largest")
@@ -193,8 +193,13 @@ def test_extract_and_align_with_detector_size(lfw_dir, models_dir, tmp_path, cap
             "--workers", "1", "--no-progress"]
     assert main(args) == 0, capsys.readouterr().err
     ds = load_descriptors(out)
-    assert len(ds) == 2 and ds.provenance.detector == f"scrfd:{model}@320x320"
+    # provenance names the model file, never a path of this machine, and records its content hash
+    assert len(ds) == 2 and ds.provenance.detector == "scrfd:scrfd_2.5g_bnkps.onnx@320x320"
     assert "@320x320" in ds.provenance.extra["detector_name"]
+    from facemetric.io.digest import file_digest
+
+    assert ds.provenance.extra["detector_hash"] == file_digest(model, length=16)
+    assert str(models_dir) not in ds.provenance.to_json()
     # the same through the spec suffix, for align
     args = ["align", str(lfw_dir / "images"), "--list", str(lst), "--detector", f"scrfd:{model}@320",
             "--face", "central", "--out", str(tmp_path / "al"), "--no-progress"]

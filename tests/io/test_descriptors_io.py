@@ -114,10 +114,21 @@ def test_duplicate_ids_unknown_keys_and_pickles(tmp_path):
 def test_pairs_pointing_past_the_set():
     ds = toy()
     p = PairProtocol.from_id_pairs([ds.ids[0]], ["P9/P9_0001.jpg"], labels=[1], name="pairs.txt")
-    with pytest.raises(
-        InputError, match=r"pairs.txt names 1 image\(s\) with no descriptor, e.g. 'P9/P9_0001.jpg'"
-    ):
+    with pytest.raises(InputError, match=r"pairs.txt: pair 0: image 'P9/P9_0001.jpg' has no descriptor \(1 of "
+                       r"the 2 images"):
         p.resolve(ds)
+
+
+def test_missing_descriptor_error_names_the_line(tmp_path):
+    from facemetric.io import load_protocol
+
+    ds = toy()
+    a, b = str(ds.ids[0]), str(ds.ids[1])
+    path = tmp_path / "pairs.csv"
+    path.write_text(f"a,b,label\n{a},{b},1\n\n{a},Z9/Z9_0001.jpg,0\n")
+    with pytest.raises(InputError, match=r"pairs.csv:4: image 'Z9/Z9_0001.jpg' has no descriptor"):
+        load_protocol(path).resolve(ds)
+    assert load_protocol(path).subset([1]).lines.tolist() == [4]
 
 
 def test_flip_fusion_errors():

@@ -51,6 +51,8 @@ def test_lfw_pairs_fixture(tmp_path):
         ),
         ("1 1\nBob 1 Cid 2\nAnn 1 2\n", r"pairs.txt:2: expected a matched \('name i j'\) pair"),
         ("", r"pairs.txt:1: the file is empty"),
+        ("1 0\n", r"pairs.txt:1: the header '1 0' announces no pairs. it must read 'n_folds n_pairs_per_class'"),
+        ("1 2\nAnn 1 2\n", r"pairs.txt:1: the header announces 1 fold x 2 x 2 = 4 pairs but the file has 1"),
     ],
 )
 def test_lfw_malformed_lines_name_file_and_line(tmp_path, text, match):

@@ -108,6 +108,21 @@ def test_model_from_another_backbone_is_refused(tmp_path):
         model.check_descriptors(wrong_dim)
 
 
+def test_backbone_is_judged_by_the_model_hash_when_both_record_one():
+    X, y = make_identities()
+    ids = [f"{i}.jpg" for i in range(len(y))]
+
+    def with_prov(backbone, model_hash=None):
+        extra = {} if model_hash is None else {"model_hash": model_hash}
+        return DescriptorSet(X=X, labels=y, ids=ids, provenance=Provenance(backbone=backbone, extra=extra))
+
+    model = LDA().fit_descriptors(with_prov("onnx:a.onnx", "1234"))
+    model.check_descriptors(with_prov("onnx:renamed.onnx", "1234"))  # a renamed copy of the same model file
+    model.check_descriptors(with_prov("unknown"))  # nothing recorded: only the dimension is checked
+    with pytest.raises(InputError, match="another model file"):
+        model.check_descriptors(with_prov("onnx:a.onnx", "9999"))  # same name, other weights
+
+
 @pytest.mark.parametrize("name", [n for n in CLOSED_FORM if METHODS[n].needs_labels])
 def test_single_identity_is_refused(name):
     X, _ = make_identities(n_ids=1, per_id=10)

@@ -12,6 +12,7 @@ import typer
 from facemetric.cli.options import NO_PROGRESS_HELP
 from facemetric.progress import progress_bar, progress_enabled
 from facemetric.errors import ConfigError
+from facemetric.io.atomic import check_output_file
 
 
 def default_cache(out: Path) -> Path:
@@ -101,6 +102,7 @@ def extract(
     from facemetric.extract import PipelineSpec
     from facemetric.extract.pipeline import default_workers
 
+    check_output_file(out)
     detector = detector_spec(detector, det_size, upsample, face)
     n_workers = default_workers() if workers is None else workers
     if n_workers < 1:

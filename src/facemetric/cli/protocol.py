@@ -45,12 +45,13 @@ def cross_pose(
     - `facemetric protocol cross-pose -d lfw_all.npz -l landmarks.txt --n-folds 5 --pairs-per-fold 200 -o cp.csv`
     """
     from facemetric.io import load_descriptors, save_protocol
-    from facemetric.io.atomic import write_text_atomic
     from facemetric.detect.landmarks_file import read_landmarks_file
     from facemetric.experiments.driver import resolve_flip
     from facemetric.identity import identities_of
+    from facemetric.io.atomic import check_output_file, write_text_atomic
     from facemetric.io.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol, yaw_for_descriptors
 
+    check_output_file(out_path)
     config = CrossPoseConfig(n_folds=n_folds, pairs_per_fold=pairs_per_fold,
                              max_pairs_per_identity=max_pairs_per_identity, max_image_uses=max_image_uses,
                              min_yaw_gap=min_yaw_gap, seed=seed)

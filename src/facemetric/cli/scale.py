@@ -30,6 +30,7 @@ from facemetric.cli.extract import (
 )
 from facemetric.cli.options import FORMAT_HELP, NO_PROGRESS_HELP
 from facemetric.errors import ConfigError
+from facemetric.io.atomic import check_output_file
 
 scale_app = typer.Typer(
     name="scale",
@@ -88,6 +89,7 @@ def score(
     import numpy as np
 
     _check_out_npy(out)
+    check_output_file(out)
     partition_length(partition_size, 1)
     inputs = load_scoring_inputs(descriptors, pairs, model_dir=model, method=method, flip=flip, format=format)
     if report is not None and inputs.pairs.labels is None:
@@ -159,6 +161,7 @@ def extract(
     from facemetric.scale import DaskRunner, dask_client
     from facemetric.scale.extract import check_batch_size
 
+    check_output_file(out)
     detector = detector_spec(detector, det_size, upsample, face)
     items = select_images(images_root, list_file, protocol, protocol_format, label_depth)
     if threads is None:

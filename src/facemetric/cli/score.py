@@ -32,12 +32,14 @@ def score(
     - `facemetric score test.npz test_pairs.csv --model models/plda --out submission.csv`
     """
     from facemetric.io import load_descriptors, load_protocol
+    from facemetric.io.atomic import check_output_file
     from facemetric.metrics.persist import load_model
     from facemetric.experiments.driver import score_with_model
     from facemetric.io.scores import write_scores_csv
 
     from facemetric.cli.warnings_echo import echo_warnings
 
+    check_output_file(out_csv)
     metric = load_model(model)
     descriptor_set = load_descriptors(descriptors)
     pairs = load_protocol(protocol, format=format)

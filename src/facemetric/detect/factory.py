@@ -37,6 +37,24 @@ def split_spec(spec: str) -> tuple[str, str, str | None]:
     return kind.lower(), arg, None
 
 
+def portable_spec(spec: str) -> tuple[str, str | None]:
+    """The spec as provenance records it: a model or landmark file reduced to its file name, plus
+    the SHA-256 prefix of that file (None when the spec names no file).
+
+    ``"scrfd:/home/me/models/s.onnx@320"`` -> ("scrfd:s.onnx@320", "3f2a..."): no machine's paths.
+    """
+    from pathlib import Path
+
+    from facemetric.io.digest import file_digest
+
+    kind, arg, suffix = split_spec(spec)
+    if not arg:
+        return spec.strip(), None
+    path = Path(arg)
+    digest = file_digest(path, length=16) if path.is_file() else None
+    return f"{kind}:{path.name}" + ("" if suffix is None else f"@{suffix}"), digest
+
+
 def compose_spec(spec: str, *, det_size: str | None = None, upsample: str | None = None) -> str:
     """Fold command-line ``--det-size`` / ``--upsample`` into a detector spec and check its syntax
     (without loading any model): ``("scrfd:m.onnx", det_size="320")`` -> ``"scrfd:m.onnx@320"``."""

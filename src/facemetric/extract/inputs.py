@@ -42,6 +42,14 @@ def _check_root(root: Path) -> Path:
     return root
 
 
+def _check_some_exist(root: Path, ids: list[str], source: str | Path) -> None:
+    """Refuse up front when none of the images ``source`` names is under ``root`` (a wrong root);
+    single missing files are reported per image by the run."""
+    if ids and not any((root / i).is_file() for i in ids):
+        raise bad_file(root, f"holds none of the {len(ids)} images that {source} names (e.g. {root / ids[0]})",
+                       "give the folder their paths are relative to")
+
+
 def _items(root: Path, ids: Iterable[str], label_depth: int) -> list[ImageItem]:
     if label_depth < 0:
         raise ConfigError(f"The 'label_depth' parameter must be >= 0; got {label_depth} instead")
@@ -80,7 +88,7 @@ def list_file_images(root: str | Path, list_file: str | Path, label_depth: int =
 
     Blank lines and lines starting with ``#`` are skipped; anything after a tab is ignored (paths may hold
     spaces). An absolute path, a path leaving the root or a repeated path is an error
-    naming the line. Files that are missing are reported per image, not here.
+    naming the line. Files that are missing are reported per image, unless none exists (a wrong root).
     """
     root = _check_root(Path(root))
     list_file = Path(list_file)
@@ -106,6 +114,7 @@ def list_file_images(root: str | Path, list_file: str | Path, label_depth: int =
         ids.append(image_id)
     if not ids:
         raise bad_file(list_file, "lists no images", "write one image path (relative to the root) per line")
+    _check_some_exist(root, ids, list_file)
     return _items(root, ids, label_depth)
 
 
@@ -117,4 +126,5 @@ def protocol_images(root: str | Path, protocol_file: str | Path, format: str | N
     root = _check_root(Path(root))
     protocol = load_protocol(protocol_file, format=format, images_root=root)
     ids = sorted({normalize_id(str(i), f"{protocol_file}") for i in protocol.images})
+    _check_some_exist(root, ids, protocol_file)
     return _items(root, ids, label_depth)

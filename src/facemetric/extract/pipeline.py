@@ -207,11 +207,16 @@ def _assemble(items, keys, results, pre_failures, spec, described, n_cached, n_p
             failures.append(Failure(it.id, r.status, r.detail))
     descriptors = None
     if rows:
+        from facemetric.detect.factory import portable_spec
+
+        detector, detector_hash = (portable_spec(spec.detector) if isinstance(spec.detector, str)
+                                   else (described["detector"], None))
         provenance = Provenance(
             backbone=described["embedder"], alignment=described.get("alignment", described["template"]),
             color_order=described["color_order"], normalization="none", flip_fusion="none",
-            detector=spec.detector if isinstance(spec.detector, str) else described["detector"],
+            detector=detector,
             extra={"model_hash": described["model_hash"], "detector_name": described["detector"],
+                   "detector_hash": detector_hash,
                    "input_size": described["input_size"], "has_flip": spec.flip, "face_policy": spec.policy,
                    "min_face": spec.min_face, "n_failed": len(failures), "source": "facemetric extract"},
         )

@@ -51,6 +51,21 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
             fh.flush()
 
 
+def check_output_file(path: str | Path, what: str = "--out") -> Path:
+    """Refuse an output file whose folder does not exist (or is not a folder), before any work starts."""
+    from facemetric.errors import bad_file
+
+    path = Path(path)
+    parent = path.parent
+    if not parent.is_dir():
+        problem = "does not exist" if not parent.exists() else "is not a folder"
+        raise bad_file(path, f"the folder {parent} {problem}",
+                       f"create it first (mkdir -p {parent}) or give another {what}")
+    if path.is_dir():
+        raise bad_file(path, "is a folder", f"give a file name for {what}")
+    return path
+
+
 def write_text_atomic(path: str | Path, text: str) -> None:
     with atomic_open(path, "w") as fh:
         fh.write(text)

@@ -37,6 +37,14 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
                        "it may be truncated; re-create or re-download it") from exc
 
 
+def _content_hash(X: np.ndarray) -> str:
+    """First 16 hex digits of the SHA-256 of the descriptor values (dtype and shape included)."""
+    import hashlib
+
+    arr = np.ascontiguousarray(X)
+    return hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode() + arr.tobytes()).hexdigest()[:16]
+
+
 def _from_npz(path: Path) -> DescriptorSet:
     d = _read_npz(path)
     try:
@@ -52,7 +60,9 @@ def _from_npz(path: Path) -> DescriptorSet:
                 if labels.min() < 0 or labels.max() >= names.size:
                     raise InputError(f"labels index past the {names.size} names")
                 labels = names[labels]
-            prov = Provenance(backbone=path.stem, extra={"source": "reference-npz"})
+            # the layout records no backbone: "unknown" (the dimension is still checked), never the file
+            # name, so a renamed copy is the same set; the content hash tells copies from other files
+            prov = Provenance(extra={"source": "reference-npz", "content_sha256": _content_hash(d["emb"])})
             return DescriptorSet(X=d["emb"], labels=labels, ids=d["paths"], provenance=prov, X_flip=d.get("emb_flip"))
     except InputError as exc:
         raise bad_file(path, str(exc)) from exc

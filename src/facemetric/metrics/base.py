@@ -158,13 +158,17 @@ class PairMetric(BaseEstimator):
             return
         known = Provenance.from_dict(trained)
         got = descriptors.provenance
-        for key in ("backbone", "flip_fusion"):
-            a, b = getattr(known, key), getattr(got, key)
-            if "unknown" not in (a, b) and a != b:
-                raise InputError(
-                    f"model was fitted on {key}={a!r} descriptors but these have {key}={b!r}; "
-                    "fit a model on descriptors from the same pipeline"
-                )
+        if known.same_backbone_as(got) is False:
+            a, b = known.backbone, got.backbone
+            what = f"backbone={a!r}" + (f" but these have backbone={b!r}" if a != b else
+                                        " but these come from another model file (content hash differs)")
+            raise InputError(f"model was fitted on {what}; fit a model on descriptors from the same pipeline")
+        a, b = known.flip_fusion, got.flip_fusion
+        if "unknown" not in (a, b) and a != b:
+            raise InputError(
+                f"model was fitted on flip_fusion={a!r} descriptors but these have flip_fusion={b!r}; "
+                "fit a model on descriptors from the same pipeline"
+            )
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         """Map descriptors row by row before scoring. Default: identity."""

@@ -54,7 +54,7 @@ def check_protocol(
         if shared:
             messages.append(
                 f"{protocol.name}: {len(shared)} of {len(test_ids)} test identities were also used for "
-                f"training (e.g. {shared[0]!r}); figures will be optimistic. Fit on identities outside the protocol"
+                f"training (e.g. {str(shared[0])!r}); figures will be optimistic. Fit on identities outside the protocol"
             )
     if protocol.folds is not None:
         per_image_fold = np.concatenate([protocol.folds, protocol.folds])
@@ -68,7 +68,7 @@ def check_protocol(
         multi = names[counts > 1]
         if multi.size:
             messages.append(
-                f"{protocol.name}: {multi.size} identities appear in more than one fold (e.g. {multi[0]!r}); "
+                f"{protocol.name}: {multi.size} identities appear in more than one fold (e.g. {str(multi[0])!r}); "
                 "k-fold thresholds are chosen on folds that saw the held-out people"
             )
     if warn:

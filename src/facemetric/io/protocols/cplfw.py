@@ -26,8 +26,9 @@ def load_cplfw(path: str | Path, n_folds: int = N_FOLDS) -> PairProtocol:
         raise malformed(path, 1, "the file is empty", "give a CPLFW/CALFW pair list")
     if len(lines) % 2:
         raise malformed(path, lines[-1][0], f"{len(lines)} image lines is odd; every pair needs two lines")
-    a, b, labels = [], [], []
+    a, b, labels, first_lines = [], [], [], []
     for (no1, t1), (no2, t2) in zip(lines[0::2], lines[1::2]):
+        first_lines.append(no1)
         for no, t in ((no1, t1), (no2, t2)):
             if len(t) != 2:
                 raise malformed(path, no, f"expected 'image label'; got {len(t)} fields")
@@ -40,4 +41,4 @@ def load_cplfw(path: str | Path, n_folds: int = N_FOLDS) -> PairProtocol:
         labels.append(int(l1 > 0))
     m = len(a)
     folds = (np.arange(m) * n_folds) // m if m >= 2 * n_folds else None
-    return PairProtocol.from_id_pairs(a, b, labels=labels, folds=folds, name=path.name)
+    return PairProtocol.from_id_pairs(a, b, labels=labels, folds=folds, name=path.name, lines=first_lines)

@@ -234,8 +234,8 @@ def yaw_for_descriptors(descriptor_ids: Any, landmark_ids: Any, landmarks: Any) 
     rows = np.array([position.get(s, -1) for s in descriptor_ids])
     if not (rows >= 0).any():
         raise InputError(
-            f"no descriptor id matches a landmark id (e.g. descriptor {descriptor_ids[0]!r}, landmarks "
-            f"{landmark_ids[0]!r}); both must be paths relative to the same dataset root"
+            f"no descriptor id matches a landmark id (e.g. descriptor {str(descriptor_ids[0])!r}, landmarks "
+            f"{str(landmark_ids[0])!r}); both must be paths relative to the same dataset root"
         )
     yaw = np.full(descriptor_ids.size, np.nan)
     ok = rows >= 0

@@ -59,12 +59,17 @@ def load_lfw_pairs(path: str | Path) -> PairProtocol:
     n_folds = parse_int(header[0], path, no, "number of folds")
     per = parse_int(header[1], path, no, "pairs per class")
     body = lines[1:]
+    if n_folds < 1 or per < 1:
+        raise malformed(path, no, f"the header '{n_folds} {per}' announces no pairs",
+                        "it must read 'n_folds n_pairs_per_class' with both at least 1, e.g. '10 300'")
     expected = n_folds * 2 * per
-    if n_folds < 1 or per < 1 or len(body) != expected:
+    if len(body) != expected:
+        folds = "1 fold" if n_folds == 1 else f"{n_folds} folds"
         raise malformed(
             path,
             no,
-            f"the header announces {n_folds} folds x 2 x {per} = {expected} pairs but the file has {len(body)}",
+            f"the header announces {folds} x 2 x {per} = {expected} pairs but the file has {len(body)}",
+            "fix the header or the pair lines",
         )
     a, b, labels = [], [], []
     for k, (line_no, tokens) in enumerate(body):
@@ -79,7 +84,8 @@ def load_lfw_pairs(path: str | Path) -> PairProtocol:
         b.append(idb)
         labels.append(label)
     folds = np.arange(expected) // (2 * per)
-    return PairProtocol.from_id_pairs(a, b, labels=labels, folds=folds, name=path.name)
+    return PairProtocol.from_id_pairs(a, b, labels=labels, folds=folds, name=path.name,
+                                      lines=[no for no, _ in body])
 
 
 def load_lfw_dev(path: str | Path) -> PairProtocol:
@@ -102,4 +108,4 @@ def load_lfw_dev(path: str | Path) -> PairProtocol:
         a.append(ida)
         b.append(idb)
         labels.append(label)
-    return PairProtocol.from_id_pairs(a, b, labels=labels, name=path.name)
+    return PairProtocol.from_id_pairs(a, b, labels=labels, name=path.name, lines=[no for no, _ in lines])

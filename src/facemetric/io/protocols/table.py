@@ -56,8 +56,9 @@ def load_csv(path: str | Path) -> PairProtocol:
     if not rows:
         raise ProtocolError(f"{path}: the CSV has a header but no pairs")
     width = len(rows[0][1])
-    a, b, labels, folds, pair_ids = [], [], [], [], []
+    a, b, labels, folds, pair_ids, lines = [], [], [], [], [], []
     for no, row in rows:
+        lines.append(no)
         if len(row) != width:
             raise malformed(path, no, f"{len(row)} columns but the first row has {width}")
         ida, idb = row[col["a"]].strip(), row[col["b"]].strip()
@@ -86,6 +87,7 @@ def load_csv(path: str | Path) -> PairProtocol:
         folds=folds or None,
         name=path.name,
         pair_ids=pair_ids or None,
+        lines=lines,
     )
 
 
