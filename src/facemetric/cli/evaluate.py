@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from facemetric.cli.common import console, out
+from facemetric.cli.errors import naming
 from facemetric.cli.options import FLIP_HELP, FORMAT_HELP, METHOD_HELP, PROGRESS_HELP, Flip
 from facemetric.progress import progress_bar, progress_enabled
 
@@ -56,7 +57,7 @@ def evaluate(
 
     descriptor_set = load_descriptors(descriptors)
     pair_protocol = load_protocol(protocol, format=format, images_root=images_root)
-    with progress_bar(progress_enabled(None if progress else False)) as bar:
+    with naming(descriptors), progress_bar(progress_enabled(None if progress else False)) as bar:
         task = bar.add_task("bootstrap", total=n_bootstrap)
         run = evaluate_protocol(
             descriptor_set,

@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console
+from facemetric.cli.errors import naming
 from facemetric.progress import progress_bar, progress_enabled
 from facemetric.cli.extract import (
     CACHE_HELP,
@@ -91,7 +92,8 @@ def score(
     _check_out_npy(out)
     check_output_file(out)
     partition_length(partition_size, 1)
-    inputs = load_scoring_inputs(descriptors, pairs, model_dir=model, method=method, flip=flip, format=format)
+    with naming(descriptors):
+        inputs = load_scoring_inputs(descriptors, pairs, model_dir=model, method=method, flip=flip, format=format)
     if report is not None and inputs.pairs.labels is None:
         raise ConfigError(f"--report needs labelled pairs, but {pairs} has none; drop --report")
     with dask_client(scheduler, workers=dask_workers, timeout=timeout) as client:

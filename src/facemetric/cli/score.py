@@ -37,13 +37,14 @@ def score(
     from facemetric.experiments.driver import score_with_model
     from facemetric.io.scores import write_scores_csv
 
+    from facemetric.cli.errors import naming
     from facemetric.cli.warnings_echo import echo_warnings
 
     check_output_file(out_csv)
     metric = load_model(model)
     descriptor_set = load_descriptors(descriptors)
     pairs = load_protocol(protocol, format=format)
-    with echo_warnings():
+    with echo_warnings(), naming(descriptors):
         scores = score_with_model(metric, descriptor_set, pairs, flip)
     write_scores_csv(out_csv, pairs.pair_ids, scores)
     note = " (transductive: scores depend on the protocol's images)" if getattr(metric, "transductive", False) else ""

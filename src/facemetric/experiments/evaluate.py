@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from facemetric.errors import ConfigError, ProtocolError
+from facemetric.errors import ConfigError, InputError, ProtocolError
 from facemetric.experiments.driver import (
     SCORING_CHUNK,
     learns_something,
@@ -24,6 +24,7 @@ from facemetric.experiments.driver import (
 )
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
+from facemetric.verify.curves import check_scores
 from facemetric.verify.evaluation import VerificationResult
 from facemetric.verify.guard import ProtocolWarning, check_protocol, protocol_identities
 
@@ -66,6 +67,11 @@ def evaluate_protocol(
         raise ProtocolError(
             f"{protocol.name}: the protocol has hidden labels; it can be scored but not evaluated"
         )
+    try:  # the labels can be evaluated at all: both classes present
+        check_scores(protocol.labels, np.zeros(len(protocol)))
+    except InputError as exc:
+        raise ProtocolError(f"{protocol.name}: {exc}") from None
+    protocol.resolve(descriptors)  # every image has a descriptor: fail before any fitting
     flip = resolve_flip(flip, descriptors)
     fused = descriptors.fused(flip)
     metric = make_method(method, model_dir)
