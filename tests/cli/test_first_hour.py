@@ -175,3 +175,16 @@ def test_info_describes_a_model_folder(tmp_path, capsys):
     facts = json.loads(out)
     assert facts["kind"] == "model" and facts["method"] == "wccn" and facts["n_features_in"] == 16
     assert facts["n_training_identities"] == 20 and facts["params"]["shrinkage"] == 0.3
+
+
+@pytest.mark.parametrize("data, extra, needle", [
+    ((30, 4), ["--method", "lda", "--param", "n_components=500"],
+     "LDA: n_components=500 but these data allow at most 16"),
+    ((2, 3), ["--method", "plda"], "PLDA: fitted on 6 descriptors of 2 identities"),
+])
+def test_fit_warns_on_settings_that_make_no_sense(tmp_path, capsys, data, extra, needle):
+    save_descriptors(people(*data), tmp_path / "train.npz")
+    code, out, err = run(capsys, "fit", tmp_path / "train.npz", *extra, "--out", tmp_path / "m")
+    assert code == 0, err
+    warned = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert any(needle in line for line in warned), err

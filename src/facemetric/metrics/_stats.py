@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from facemetric.errors import InputError
-from facemetric.metrics.base import SingletonIdentityWarning
+from facemetric.metrics.base import ParameterWarning, SingletonIdentityWarning
 
 
 def encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -125,12 +125,26 @@ def shrink(S: np.ndarray, shrinkage: float) -> np.ndarray:
 
 
 
-def pca_basis(Z: np.ndarray, n_components: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(mean (D,), V (D, k))``: the top-``k`` principal axes of ``Z`` (``None``: all, ``k <= n - 1``)."""
+def capped(owner: str, name: str, requested: int | None, cap: int, why: str) -> int:
+    """``requested`` (``None``: ``cap``), warning with a :class:`ParameterWarning` when it exceeds ``cap``."""
+    if requested is None:
+        return cap
+    if requested > cap:
+        warnings.warn(f"{owner}: {name}={requested} but these data allow at most {cap} ({why}); using {cap}",
+                      ParameterWarning, stacklevel=3)
+        return cap
+    return requested
+
+
+def pca_basis(Z: np.ndarray, n_components: int | None, owner: str = "PCA",
+              name: str = "n_components") -> tuple[np.ndarray, np.ndarray]:
+    """``(mean (D,), V (D, k))``: the top-``k`` principal axes of ``Z`` (``None``: all, ``k <= n - 1``);
+    a larger ``n_components`` is capped with a warning naming ``owner`` and ``name``."""
     n, d = Z.shape
     mean = Z.mean(axis=0, dtype=np.float64)
     evals, evecs = np.linalg.eigh(scatter(Z, mean))
-    k = min(d, max(n - 1, 1)) if n_components is None else min(n_components, d, max(n - 1, 1))
+    k = capped(owner, name, n_components, min(d, max(n - 1, 1)),
+               f"principal axes: min(dimension {d}, descriptors - 1 = {n - 1})")
     return mean, evecs[:, np.argsort(evals)[::-1][:k]]
 
 

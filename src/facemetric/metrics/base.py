@@ -16,6 +16,7 @@ the "linear projection + cosine" family shares :class:`facemetric.metrics.projec
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -63,6 +64,30 @@ def l2_normalize(X: np.ndarray, eps: float = 1e-12) -> np.ndarray:
 
 class SingletonIdentityWarning(UserWarning):
     """Identities with too few images were dropped before fitting a within-class statistic."""
+
+
+class ParameterWarning(UserWarning):
+    """A setting cannot work as given on these data: the nearest one that can was used, or the fit
+    will mostly reflect the regularisation (too few descriptors or identities)."""
+
+
+#: Below this many training identities (or descriptors per dimension) a learned metric is warned about.
+MIN_SENSIBLE_IDENTITIES = 10
+
+
+def warn_small_training_set(owner: str, n: int, d: int, n_ids: int) -> None:
+    """Warn when a learned metric gets too few descriptors or identities to estimate what it models."""
+    problems = []
+    if n_ids < MIN_SENSIBLE_IDENTITIES:
+        problems.append(f"{n_ids} identities")
+    if n <= d:
+        problems.append(f"{n} descriptors for {d} dimensions")
+    if problems:
+        warnings.warn(
+            f"{owner}: fitted on {n} descriptors of {n_ids} identities ({' and '.join(problems)}); the "
+            f"model mostly reflects its regularisation. Fit on hundreds of identities, or use cosine",
+            ParameterWarning, stacklevel=3,
+        )
 
 
 class PairMetric(BaseEstimator):
@@ -115,6 +140,7 @@ class PairMetric(BaseEstimator):
                     f"{type(self).__name__} needs at least 2 identities to learn from; got {n_ids} "
                     f"identity (1 class) in {X.shape[0]} sample(s)"
                 )
+            warn_small_training_set(type(self).__name__, X.shape[0], X.shape[1], n_ids)
         if X.shape[1] < self.min_features:
             raise InputError(f"{type(self).__name__} needs descriptors of at least {self.min_features} "
                              f"dimensions; got {X.shape[1]} feature(s)")

@@ -59,7 +59,7 @@ class KISSME(LinearProjection):
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         Z = l2_normalize(X) if self.normalize else X
         Z, y = drop_small_identities(Z, y, type(self).__name__)
-        mean, V = pca_basis(Z, self.n_components)
+        mean, V = pca_basis(Z, self.n_components, type(self).__name__)
         if self.n_components is None:
             V = np.eye(Z.shape[1])
         P = project(Z, mean, V)

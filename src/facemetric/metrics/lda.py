@@ -6,13 +6,20 @@ import numpy as np
 import scipy.linalg
 
 from facemetric.constraints import Interval
-from facemetric.metrics._stats import class_means, drop_small_identities, encode_labels, shrink, within_class_scatter
+from facemetric.metrics._stats import (
+    capped,
+    class_means,
+    drop_small_identities,
+    encode_labels,
+    shrink,
+    within_class_scatter,
+)
 from facemetric.metrics.base import l2_normalize
 from facemetric.metrics.projection import LinearProjection
 
 
 def fit_lda(
-    Z: np.ndarray, y: np.ndarray, n_components: int | None, shrinkage: float, whiten: bool
+    Z: np.ndarray, y: np.ndarray, n_components: int | None, shrinkage: float, whiten: bool, owner: str = "LDA"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(mean (D,), W (D, k), eigenvalues (k,))`` of LDA on rows ``Z`` with labels ``y``.
 
@@ -29,8 +36,8 @@ def fit_lda(
     Sw = shrink(Sw, shrinkage) + (1e-9 * np.trace(Sw) / d + 1e-10) * np.eye(d)
     evals, evecs = scipy.linalg.eigh(Sb, Sw)
     order = np.argsort(evals)[::-1]
-    k_max = min(d, names.size - 1)
-    k = k_max if n_components is None else min(n_components, k_max)
+    k = capped(owner, "n_components", n_components, min(d, names.size - 1),
+               f"discriminant directions: min(dimension {d}, identities - 1 = {names.size - 1})")
     evals, W = evals[order][:k], evecs[:, order][:, :k]
     if not whiten:
         W = W / np.linalg.norm(W, axis=0, keepdims=True)

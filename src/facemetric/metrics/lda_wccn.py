@@ -42,7 +42,8 @@ class LDAWCCN(LinearProjection):
     def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         Z = l2_normalize(X) if self.normalize else X
         Z, y = drop_small_identities(Z, y, type(self).__name__)
-        mean, W, _ = fit_lda(Z, y, self.n_components, float(self.shrinkage), whiten=False)
+        mean, W, _ = fit_lda(Z, y, self.n_components, float(self.shrinkage), whiten=False,
+                           owner=type(self).__name__)
         self.mean_ = mean.astype(np.float32)
         self.lda_components_ = W.T.astype(np.float32)  # (k, d)
         U = project(Z, mean, W)  # by chunks: no N x D temporaries beyond U itself

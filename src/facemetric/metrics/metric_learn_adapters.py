@@ -102,7 +102,7 @@ class MetricLearnAdapter(LinearProjection):
             chosen = order[: max(2, int(np.searchsorted(np.cumsum(sizes), self.max_samples, side="right")))]
             rows = np.flatnonzero(np.isin(codes, chosen))
             Z, codes = Z[rows], np.unique(codes[rows], return_inverse=True)[1].ravel()
-        mean, V = pca_basis(Z, self.n_pca)
+        mean, V = pca_basis(Z, self.n_pca, type(self).__name__, "n_pca")
         if self.n_pca is None:
             V = np.eye(Z.shape[1])
         P = project(Z, mean, V)

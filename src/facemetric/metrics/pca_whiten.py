@@ -6,7 +6,7 @@ import numpy as np
 
 from facemetric.constraints import Interval
 from facemetric.errors import InputError
-from facemetric.metrics._stats import scatter
+from facemetric.metrics._stats import capped, scatter
 from facemetric.metrics.base import l2_normalize
 from facemetric.metrics.projection import LinearProjection
 
@@ -61,7 +61,8 @@ class PCAWhitening(LinearProjection):
         evals, evecs = np.linalg.eigh(cov)
         order = np.argsort(evals)[::-1]
         evals, evecs = np.clip(evals[order], 0, None), evecs[:, order]
-        k = min(d, n - 1) if self.n_components is None else min(self.n_components, d, n - 1)
+        k = capped(type(self).__name__, "n_components", self.n_components, min(d, n - 1),
+                   f"principal axes: min(dimension {d}, descriptors - 1 = {n - 1})")
         evals, evecs = evals[:k], evecs[:, :k]
         scale = (evals + self.reg * max(evals.mean(), 1e-12) + 1e-12) ** (-self.power)
         self.mean_ = mean.astype(np.float32)

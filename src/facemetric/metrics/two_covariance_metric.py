@@ -80,7 +80,7 @@ class TwoCovarianceMetric(PairMetric):
         self.recenter_mean_ = Z.mean(axis=0, dtype=np.float64).astype(np.float32)
         Z = self._recentered(Z)
         if self.n_components is not None:
-            center, V = pca_basis(Z, self.n_components)
+            center, V = pca_basis(Z, self.n_components, type(self).__name__)
             stats = class_stats(project(Z, center, V), y, cap)
         elif self.update_mean:
             center, V = np.zeros(Z.shape[1]), np.eye(Z.shape[1])
