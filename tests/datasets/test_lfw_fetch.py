@@ -260,3 +260,37 @@ def test_bad_pairs_line_names_the_line(tmp_path):
 def test_import_of_the_real_lfw_in_place(lfw_dir):
     install = lfw.check_lfw(lfw_dir)
     assert install.n_images == 13233 and install.n_identities == 5749 and install.n_pairs == 6000
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_offline_fetch_says_what_to_do_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("facemetric.datasets.download.time.sleep", lambda _s: None)
+    dest = tmp_path / "data" / "lfw"
+    code = main(["datasets", "fetch", "lfw", "--dest", str(dest), "--mirror", f"http://127.0.0.1:{_closed_port()}",
+                 "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "\n" not in err and err.startswith("error: ")
+    assert "--from DIR" in err and "--mirror URL" in err and "nothing was received" in err
+    assert ".part" not in err and "again to resume" not in err
+    assert not (tmp_path / "data").exists()  # no empty folders left behind
+
+
+def test_failed_partial_download_says_it_is_kept(server, tmp_path, monkeypatch):
+    handler, url = server
+    monkeypatch.setattr("facemetric.datasets.download.time.sleep", lambda _s: None)
+    data = FILES["lfw-funneled.tgz"]
+    handler.honour_range = False  # every try starts over and is cut at half
+    remote = RemoteFile("lfw-funneled.tgz", url + "/lfw-funneled.tgz", _sha(data))
+    monkeypatch.setattr(handler, "truncate", type("Always", (set,), {"discard": lambda self, x: None})(
+        {"lfw-funneled.tgz"}))
+    with pytest.raises(InputError, match=r"the \d+ bytes received are kept in .*lfw-funneled.tgz.part; run the "
+                                         r"same command again to resume"):
+        download(remote, tmp_path, retries=1, delay=0)
+    assert (tmp_path / "lfw-funneled.tgz.part").stat().st_size > 0

@@ -31,6 +31,10 @@ class RemoteFile:
     sha256: str
 
 
+class DownloadError(InputError):
+    """A file could not be downloaded (network down, server error, bad mirror)."""
+
+
 class _ShortRead(Exception):
     """The connection closed before the announced length arrived."""
 
@@ -74,6 +78,13 @@ def _fetch_once(url: str, part: Path, timeout: float, progress: ProgressFn | Non
             raise _ShortRead(f"got {received} of {expected} bytes")
 
 
+def _drop_if_empty(part: Path) -> bool:
+    """Delete an empty partial file; True when nothing (or nothing useful) is left."""
+    if part.exists() and part.stat().st_size == 0:
+        part.unlink()
+    return not part.exists()
+
+
 def download(
     remote: RemoteFile,
     dest_dir: str | Path,
@@ -102,8 +113,9 @@ def download(
             break
         except urllib.error.HTTPError as exc:
             if 400 <= exc.code < 500:
-                raise InputError(f"{remote.url}: the server answered HTTP {exc.code} ({exc.reason}); "
-                                 "check the mirror URL") from exc
+                _drop_if_empty(part)
+                raise DownloadError(f"{remote.url}: the server answered HTTP {exc.code} ({exc.reason}); "
+                                    "check the mirror URL") from exc
             last_error = exc
             if attempt < retries:
                 time.sleep(delay)
@@ -112,10 +124,11 @@ def download(
             if attempt < retries:
                 time.sleep(delay)
     if last_error is not None:
-        raise InputError(
-            f"{remote.url}: download failed after {retries + 1} tries ({last_error}); "
-            f"the partial file {part} is kept, run the command again to resume"
-        )
+        if _drop_if_empty(part):
+            resume = "nothing was received"
+        else:
+            resume = f"the {part.stat().st_size} bytes received are kept in {part}; run the same command again to resume"
+        raise DownloadError(f"{remote.url}: download failed after {retries + 1} tries ({last_error}); {resume}")
     digest = file_digest(part)
     if digest != remote.sha256:
         part.unlink()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from facemetric.datasets.download import ProgressFn, RemoteFile, download
+from facemetric.datasets.download import DownloadError, ProgressFn, RemoteFile, download
 from facemetric.io.digest import file_digest
 from facemetric.errors import ConfigError, bad_file
 from facemetric.io.atomic import write_text_atomic
@@ -104,8 +104,16 @@ def fetch_lfw(
     if done and done.get("archive_sha256") == archive.sha256 and (dest / "images").is_dir():
         return check_lfw(dest)
     downloads = dest / ".downloads"
-    got = {f.filename: download(f, downloads, progress=progress(f.filename) if progress else None)
-           for f in files}
+    created = [p for p in (*reversed(dest.parents), dest, downloads) if not p.exists()]
+    try:
+        got = {f.filename: download(f, downloads, progress=progress(f.filename) if progress else None)
+               for f in files}
+    except DownloadError as exc:
+        for folder in reversed(created):  # leave no empty folder behind
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise DownloadError(f"{exc}. Without network access, import a copy on disk with --from DIR, or "
+                            "download from another server with --mirror URL") from exc
     _unpack_images(got[archive.filename], dest)
     for f in pair_files:
         shutil.copyfile(got[f.filename], dest / (f.filename + ".tmp"))
