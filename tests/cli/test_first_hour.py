@@ -188,3 +188,29 @@ def test_fit_warns_on_settings_that_make_no_sense(tmp_path, capsys, data, extra,
     assert code == 0, err
     warned = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert any(needle in line for line in warned), err
+
+
+def test_ctrl_c_on_benchmark_says_a_rerun_resumes(tmp_path, capsys, monkeypatch):
+    import facemetric.protocols.benchmark as bench
+
+    ds = people(40, 3)
+    save_descriptors(ds, tmp_path / "d.npz")
+    save_protocol(pairs_of(ds, 8), tmp_path / "pairs.csv")
+    argv = ["benchmark", tmp_path / "pairs.csv", "--test", tmp_path / "d.npz", "--methods", "center",
+            "--n-bootstrap", "0", "--no-plots", "--out", tmp_path / "bench"]
+    real, calls = bench.score_method, []
+
+    def interrupted_after_one(spec, *args, **kwargs):
+        calls.append(spec.label)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "score_method", interrupted_after_one)
+    code, _, err = run(capsys, *argv)
+    assert code == 130 and "run the same command again to resume" in err and "Traceback" not in err
+    monkeypatch.setattr(bench, "score_method", lambda spec, *a, **k: calls.append(spec.label) or real(spec, *a, **k))
+    calls.clear()
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    assert calls == ["l2", "center"]  # cosine came from the cache of the interrupted run

@@ -82,9 +82,14 @@ def benchmark(
     cache = out_dir / "scores"
     if fresh and cache.exists():
         shutil.rmtree(cache)
-    with echo_warnings(), progress_bar(progress_enabled(False if no_progress else None)) as progress:
-        run = run_benchmark(specs, test_set, pairs, train=train_set, n_bootstrap=n_bootstrap, seed=seed,
-                            cache_dir=cache, progress=progress)
+    try:
+        with echo_warnings(), progress_bar(progress_enabled(False if no_progress else None)) as progress:
+            run = run_benchmark(specs, test_set, pairs, train=train_set, n_bootstrap=n_bootstrap, seed=seed,
+                                cache_dir=cache, progress=progress)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the scores of the methods already done are cached in {cache}; run the same "
+                   "command again to resume", err=True)
+        raise typer.Exit(130) from None
     config = {
         "protocol": str(protocol), "protocol_name": pairs.name, "test": str(test),
         "train": None if train is None else str(train), "mode": "train-test" if train else "identity-disjoint kfold",
