@@ -81,6 +81,38 @@ def test_plots_write_pngs_and_import_matplotlib_lazily(tmp_path):
     assert len(det.ax_.lines) == 1
 
 
+def test_plot_titles_name_method_protocol_and_pairs(tmp_path):
+    from facemetric.verify.plots import plot_title, save_det
+
+    assert plot_title("cosine", "pairs.txt", 6000, "ROC") == "ROC: cosine on pairs.txt (6000 pairs)"
+    assert plot_title(["a", "b"], "cp.csv", 10, "DET") == "DET: 2 methods on cp.csv (10 pairs)"
+    y = np.r_[np.ones(50, int), np.zeros(50, int)]
+    save_det({"a": (y, y + 0.0)}, tmp_path / "d.png", protocol="p.csv")
+    assert (tmp_path / "d.png").stat().st_size > 0
+
+
+def test_det_axes_of_a_near_perfect_run_are_readable():
+    """Zero error rates sit at the smallest measurable rate, inside the axes, with several ticks."""
+    from scipy.stats import norm
+
+    from facemetric.verify.plots import DetDisplay
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(3000, int), np.zeros(3000, int)]
+    s = np.r_[rng.normal(3.2, 0.5, 3000), rng.normal(0, 0.5, 3000)]  # a few errors at most
+    det = DetDisplay.from_scores(y, s, "near-perfect").plot()
+    ax = det.ax_
+    x, fnr = ax.lines[0].get_data()
+    lo_x, hi_x = ax.get_xlim()
+    lo_y, hi_y = ax.get_ylim()
+    assert x.size > 2 and (x >= lo_x).all() and (fnr >= lo_y).all()  # the curve is on the plot
+    assert norm.cdf(lo_y) <= 1 / 3000 and norm.cdf(hi_y) >= 0.5
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) >= 4 and "0.1%" in labels and "50%" in labels
+    perfect = DetDisplay.from_scores(y, np.where(y == 1, 10.0, 0.0) + rng.normal(0, 0.1, 6000)).plot()
+    assert perfect.ax_.lines[0].get_data()[0].size >= 2  # drawn along the edges, not an empty plot
+
+
 def test_report_json_and_table(tmp_path):
     rng = np.random.default_rng(1)
     y = np.r_[np.ones(100, int), np.zeros(100, int)]

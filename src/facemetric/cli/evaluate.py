@@ -89,8 +89,8 @@ def evaluate(
 
         name = run.config["method"]
         curves = {name: (pair_protocol.labels, run.scores)}
-        save_roc(curves, out_dir / "roc.png")
-        save_det(curves, out_dir / "det.png")
+        save_roc(curves, out_dir / "roc.png", protocol=pair_protocol.name)
+        save_det(curves, out_dir / "det.png", protocol=pair_protocol.name)
     for note in run.notes:
         console.print(f"note: {note}")
     for warning in run.warnings:

@@ -205,6 +205,7 @@ def write_benchmark(run: BenchmarkRun, out_dir: str | Path, *, config: dict[str,
 
         names = run.best(top) + [b for b in BASELINES if b in run.scores]
         curves = {n: (run.scores[n].labels, run.scores[n].scores) for n in names}
-        paths["roc"] = save_roc(curves, out / "roc.png")
-        paths["roc_det"] = save_roc_det(curves, out / "roc_det.png")
+        protocol = config.get("protocol_name", "protocol")
+        paths["roc"] = save_roc(curves, out / "roc.png", protocol=protocol)
+        paths["roc_det"] = save_roc_det(curves, out / "roc_det.png", protocol=protocol)
     return paths
