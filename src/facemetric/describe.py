@@ -1,4 +1,5 @@
-"""Plain-dict descriptions of descriptor sets, protocols and fitted models (behind ``facemetric info``)."""
+"""Plain-dict descriptions of descriptor sets and protocols (behind ``facemetric info``; model folders
+are described by :func:`facemetric.metrics.persist.describe_model`)."""
 
 from __future__ import annotations
 
@@ -52,29 +53,6 @@ def describe_protocol(p: PairProtocol) -> dict[str, Any]:
     return facts
 
 
-def describe_model(model_dir: str | Path) -> dict[str, Any]:
-    """What a model folder written by ``facemetric fit`` holds, read from its ``model.json``."""
-    from facemetric.metrics import METHODS
-    from facemetric.metrics.persist import read_model_json
-
-    meta = read_model_json(model_dir)
-    arrays = meta["arrays"]
-    identities = arrays.get("training_identities_", {}).get("shape")
-    return {
-        "kind": "model",
-        "method": meta.get("method"),
-        "class": meta["class"],
-        "params": meta["params"],
-        "n_features_in": meta.get("n_features_in"),
-        "n_training_identities": identities[0] if identities else None,
-        "transductive": bool(getattr(METHODS.get(meta.get("method")), "transductive", False)),
-        "provenance": meta.get("provenance"),
-        "arrays": {name: spec["shape"] for name, spec in arrays.items()},
-        "fitted_at": meta.get("fitted_at"),
-        "versions": meta.get("versions"),
-    }
-
-
 def _npz_keys(path: Path) -> set[str]:
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -86,15 +64,12 @@ def _npz_keys(path: Path) -> set[str]:
 
 
 def describe_path(path: str | Path, format: str | None = None) -> dict[str, Any]:
-    """Describe a descriptor file (.npz with X or emb, .parquet), a model folder or any protocol file."""
+    """Describe a descriptor file (.npz with X or emb, .parquet) or any protocol file."""
     from facemetric.io import load_descriptors, load_protocol
-    from facemetric.metrics.persist import MODEL_JSON
 
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: does not exist; check the path")
-    if format is None and ((path / MODEL_JSON).is_file() or path.name == MODEL_JSON):
-        return describe_model(path)
     if format is None and path.suffix == ".parquet":
         return describe_descriptors(load_descriptors(path))
     if format is None and path.suffix == ".npz" and _npz_keys(path) & {"X", "emb"}:

@@ -191,7 +191,7 @@ def test_fit_warns_on_settings_that_make_no_sense(tmp_path, capsys, data, extra,
 
 
 def test_ctrl_c_on_benchmark_says_a_rerun_resumes(tmp_path, capsys, monkeypatch):
-    import facemetric.protocols.benchmark as bench
+    import facemetric.experiments.benchmark as bench
 
     ds = people(40, 3)
     save_descriptors(ds, tmp_path / "d.npz")

@@ -29,8 +29,9 @@ def info(
     - `facemetric info models/wccn --json`
     """
     from facemetric.describe import describe_path
+    from facemetric.metrics.persist import describe_model, is_model_folder
 
-    facts = describe_path(path, format=format)
+    facts = describe_model(path) if format is None and is_model_folder(path) else describe_path(path, format=format)
     if as_json:
         out.print_json(json.dumps(facts))
         return

@@ -206,6 +206,34 @@ def _decode(description: dict, arrays: dict[str, np.ndarray], prefix: str, json_
         raise bad_file(json_path, "lacks n_features_in_", "the model file is corrupt; fit the model again")
     metric._after_load()
     return metric
+def is_model_folder(path: str | Path) -> bool:
+    """True for a folder holding ``model.json`` (or that file itself)."""
+    path = Path(path)
+    return (path / MODEL_JSON).is_file() or (path.name == MODEL_JSON and path.is_file())
+
+
+def describe_model(model_dir: str | Path) -> dict[str, Any]:
+    """What a model folder written by ``facemetric fit`` holds, read from its ``model.json``."""
+    from facemetric.metrics import METHODS
+
+    meta = read_model_json(model_dir)
+    arrays = meta["arrays"]
+    identities = arrays.get("training_identities_", {}).get("shape")
+    return {
+        "kind": "model",
+        "method": meta.get("method"),
+        "class": meta["class"],
+        "params": meta["params"],
+        "n_features_in": meta.get("n_features_in"),
+        "n_training_identities": identities[0] if identities else None,
+        "transductive": bool(getattr(METHODS.get(meta.get("method")), "transductive", False)),
+        "provenance": meta.get("provenance"),
+        "arrays": {name: spec["shape"] for name, spec in arrays.items()},
+        "nested_metrics": {key: ([v.get("method") for v in value] if isinstance(value, list) else value.get("method"))
+                           for key, value in meta.get("metrics", {}).items()} or None,
+        "fitted_at": meta.get("fitted_at"),
+        "versions": meta.get("versions"),
+    }
 
 
 def load_model(model_dir: str | Path) -> Any:
