@@ -214,3 +214,23 @@ def test_ctrl_c_on_benchmark_says_a_rerun_resumes(tmp_path, capsys, monkeypatch)
     code, _, err = run(capsys, *argv)
     assert code == 0, err
     assert calls == ["l2", "center"]  # cosine came from the cache of the interrupted run
+
+
+def test_a_one_fold_lfw_cut_is_evaluated_on_drawn_folds(tmp_path, capsys):
+    """pairs.txt cut to its first fold (header `1 N`), the subset a newcomer makes first."""
+    ds = people(40, 3)
+    lines = ["1 6"]
+    lines += [f"p{i:03d} 1 2" for i in range(6)]
+    lines += [f"p{i:03d} 1 p{i + 10:03d} 1" for i in range(6)]
+    (tmp_path / "pairs.txt").write_text("\n".join(lines) + "\n")
+    renamed = DescriptorSet(X=ds.X, labels=ds.labels,
+                            ids=[f"{lab}/{lab}_{k % 3 + 1:04d}.jpg" for k, lab in enumerate(ds.labels)])
+    save_descriptors(renamed, tmp_path / "d.npz")
+    code, out, err = run(capsys, "evaluate", tmp_path / "d.npz", tmp_path / "pairs.txt", "--out", tmp_path / "r",
+                         "--n-bootstrap", "0", "--no-plots", "--seed", "4")
+    assert code == 0, err
+    import json
+
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["n_pairs"] == 12 and not report["folds_from_protocol"] and report["n_folds"] == 6
+    assert "note: pairs.txt has a single fold" in err and "seed 4" in err

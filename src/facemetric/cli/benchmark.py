@@ -97,17 +97,14 @@ def benchmark(
         "provenance": test_set.provenance.to_dict(), "versions": package_versions(),
     }
     paths = write_benchmark(run, out_dir, config=config, top=top, plot=plots)
-    table = benchmark_table(run.rows, title=f"{pairs.name}: {config['mode']}")
-    if out.is_terminal:
-        out.print(table)
-    else:  # piped or captured: a wide console, so that no number is cut
-        from rich.console import Console
-
-        Console(width=180).print(table)
+    out.print(benchmark_table(run.rows, title=f"{pairs.name}: {config['mode']}", width=out.width,
+                              full_table=str(paths["markdown"])))
+    for note in run.notes:
+        console.print(f"note: {note}", highlight=False)
     for row in run.rows:
         if row.get("error"):
             console.print(f"[yellow]warning:[/yellow] {row['method']} failed: {row['error']}", highlight=False)
-    console.print(f"benchmark written to {paths['json']}", highlight=False)
+    console.print(f"benchmark written to {paths['json']} and {paths['markdown']}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

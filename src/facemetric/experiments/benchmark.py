@@ -8,14 +8,19 @@ Each method is scored either by identity-disjoint k-fold on the test set's own f
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from facemetric.errors import ConfigError, FacemetricError, ProtocolError
-from facemetric.experiments.driver import identity_disjoint_kfold, train_test_scores
+from facemetric.experiments.driver import (
+    accuracy_folds,
+    identity_disjoint_kfold,
+    single_fold_note,
+    train_test_scores,
+)
 from facemetric.experiments.specs import MethodSpec
 from facemetric.experiments.score_cache import cache_name, load_cached, save_cached, scores_fingerprint
 from facemetric.experiments.scores import ProtocolScores
@@ -46,6 +51,7 @@ class BenchmarkRun:
 
     rows: list[dict[str, Any]]
     scores: dict[str, ProtocolScores]
+    notes: list[str] = field(default_factory=list)
 
     def best(self, k: int = 3, exclude: tuple[str, ...] = BASELINES) -> list[str]:
         ok = [r for r in self.rows if r.get("auc") is not None and r["method"] not in exclude]
@@ -55,7 +61,8 @@ class BenchmarkRun:
 def _row(spec: MethodSpec, ps: ProtocolScores, n_bootstrap: int, seed: int) -> dict[str, Any]:
     from facemetric.verify import evaluate_scores
 
-    res = evaluate_scores(ps.labels, ps.scores, ps.folds, n_bootstrap=n_bootstrap, seed=seed).to_dict()
+    res = evaluate_scores(ps.labels, ps.scores, accuracy_folds(ps.folds), n_bootstrap=n_bootstrap,
+                          seed=seed).to_dict()
     row: dict[str, Any] = {
         "method": spec.label,
         "name": spec.name,
@@ -75,6 +82,7 @@ def _row(spec: MethodSpec, ps: ProtocolScores, n_bootstrap: int, seed: int) -> d
         "score_seconds": round(ps.score_seconds, 4),
         "n_train": ps.n_train,
         "n_pairs": res["n_pairs"],
+        "n_folds": res["n_folds"],
         "cis": res["cis"],
     }
     return row
@@ -162,7 +170,9 @@ def run_benchmark(
         scores[spec.label] = ps
         rows.append(_row(spec, ps, n_bootstrap, seed))
     add_change_vs_reference(rows, scores, n_bootstrap=n_bootstrap, seed=seed)
-    return BenchmarkRun(rows=rows, scores=scores)
+    ok = next((r for r in rows if r.get("n_folds")), None)
+    note = single_fold_note(protocol, ok["n_folds"], seed) if ok else None
+    return BenchmarkRun(rows=rows, scores=scores, notes=[note] if note else [])
 
 
 # Default grid: every method that learns from training identities or adapts scores, then the

@@ -88,6 +88,20 @@ def make_method(method: str, model_dir: str | Path | None = None) -> Any:
     return METHODS[method]()
 
 
+def accuracy_folds(folds: np.ndarray | None) -> np.ndarray | None:
+    """The folds of k-fold accuracy: a protocol's own, or None (stratified folds drawn with the seed)
+    when it has fewer than two, e.g. ``pairs.txt`` cut to its first fold (header ``1 300``)."""
+    return None if folds is None or np.unique(folds).size < 2 else folds
+
+
+def single_fold_note(protocol: PairProtocol, n_folds: int, seed: int) -> str | None:
+    """The note a report carries when a one-fold protocol was evaluated on drawn folds."""
+    if protocol.folds is None or accuracy_folds(protocol.folds) is not None:
+        return None
+    return (f"{protocol.name} has a single fold, so k-fold accuracy uses {n_folds} stratified folds drawn "
+            f"with seed {seed} instead (each fold's threshold chosen on the others)")
+
+
 def learns_something(metric: Any) -> bool:
     """True when the metric's class overrides ``_fit`` (cosine and L2 learn nothing)."""
     from facemetric.metrics.base import PairMetric

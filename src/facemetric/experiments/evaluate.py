@@ -17,10 +17,12 @@ import numpy as np
 from facemetric.errors import ConfigError, InputError, ProtocolError
 from facemetric.experiments.driver import (
     SCORING_CHUNK,
+    accuracy_folds,
     learns_something,
     make_method,
     resolve_flip,
     score_protocol,
+    single_fold_note,
 )
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
@@ -103,9 +105,11 @@ def evaluate_protocol(
     found = check_protocol(
         protocol, protocol_identities(protocol, fused), train_identities=train_identities, warn=False
     )
-    result = evaluate_scores(
-        protocol.labels, scores, protocol.folds, n_bootstrap=n_bootstrap, seed=seed, progress=progress
-    )
+    folds = accuracy_folds(protocol.folds)
+    result = evaluate_scores(protocol.labels, scores, folds, n_bootstrap=n_bootstrap, seed=seed, progress=progress)
+    note = single_fold_note(protocol, result.kfold.per_fold.size, seed)
+    if note:
+        notes.append(note)
     config = {
         "method": method if model_dir is None else type(metric).__name__,
         "model": None if model_dir is None else str(model_dir),

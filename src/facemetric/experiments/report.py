@@ -62,20 +62,48 @@ def row_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-def benchmark_table(rows: list[dict[str, Any]], title: str = "benchmark"):
-    """A rich Table; rows sorted as given, notes as the caption."""
+#: The terminal width from which a column is shown (benchmark.md always has all of them): the
+#: compact table reads at 80 columns, 120 adds the interval and the p-value, 160 everything.
+MIN_WIDTH = {"AUC 95% CI": 120, "p vs cosine": 120, "fold AUC mean ± std": 160, "fit s": 160}
+#: Shorter headers below 160 columns (the caption explains them).
+SHORT = {"accuracy": "acc.", "TAR@FAR=1e-3": "TAR@1e-3", "1-AUC vs cosine": "vs cos", "p vs cosine": "p",
+         "transductive": "trans."}
+FULL_WIDTH = 160
+
+
+def shown_columns(width: int) -> list[str]:
+    """The columns of the table on a terminal ``width`` columns wide."""
+    return [col for col in COLUMNS if MIN_WIDTH.get(col, 0) <= width]
+
+
+def benchmark_table(rows: list[dict[str, Any]], title: str = "benchmark", width: int = 80):
+    """A rich Table that fits ``width`` columns: the compact columns at 80, more from 120 and 160;
+    rows in the order given. The caption holds the method notes and, below 160 columns, explains
+    the short headers."""
+    from rich import box
     from rich.table import Table
 
     numbers, notes = notes_for(rows)
-    caption = " ".join(f"({k}) {note}" for k, note in enumerate(notes, start=1)) or None
-    table = Table(title=title, caption=caption)
-    for col in COLUMNS:
-        table.add_column(col, justify="left" if col == "method" else "right")
+    shown = [COLUMNS.index(col) for col in shown_columns(width)]
+    short = width < FULL_WIDTH
+    caption = [f"({k}) {note}" for k, note in enumerate(notes, start=1)]
+    if short:
+        caption.append("vs cos: change of 1-AUC against cosine (negative: fewer errors); trans.: looks at the "
+                       "test descriptors" + ("; p: paired bootstrap p-value against cosine" if width >= 120 else ""))
+    table = Table(title=title, box=box.SIMPLE_HEAD, caption="\n".join(caption) or None, caption_justify="left",
+                  pad_edge=False)
+    for i in shown:
+        col = COLUMNS[i]
+        header = SHORT.get(col, col) if short else col
+        if col == "method":
+            table.add_column(header, justify="left", overflow="fold")
+        else:
+            table.add_column(header, justify="right", no_wrap=True)
     for row in rows:
         cells = row_cells(row)
         if row["method"] in numbers:
             cells[0] += f" ({numbers[row['method']]})"
-        table.add_row(*cells)
+        table.add_row(*(cells[i] for i in shown))
     return table
 
 
