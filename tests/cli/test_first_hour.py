@@ -234,3 +234,28 @@ def test_a_one_fold_lfw_cut_is_evaluated_on_drawn_folds(tmp_path, capsys):
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["n_pairs"] == 12 and not report["folds_from_protocol"] and report["n_folds"] == 6
     assert "note: pairs.txt has a single fold" in err and "seed 4" in err
+
+
+def test_outside_a_terminal_long_jobs_print_progress_lines(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("FACEMETRIC_NO_PROGRESS", raising=False)
+    monkeypatch.setenv("FACEMETRIC_PROGRESS_INTERVAL", "0")
+    ds = people(30, 3)
+    save_descriptors(ds, tmp_path / "d.npz")
+    save_protocol(pairs_of(ds, 6), tmp_path / "pairs.csv")
+    code, _, err = run(capsys, "evaluate", tmp_path / "d.npz", tmp_path / "pairs.csv", "--out", tmp_path / "r",
+                       "--n-bootstrap", "40", "--no-plots")
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("bootstrap: ")]
+    assert len(lines) >= 2 and lines[-1].startswith("bootstrap: 40/40 (100%) after ")
+    assert any("left" in line for line in lines[:-1])
+    assert "━" not in err  # no bar drawn into a log
+
+
+def test_evaluate_checks_inputs_before_the_progress_starts(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("FACEMETRIC_NO_PROGRESS", raising=False)
+    ds = people(30, 3)
+    save_descriptors(ds, tmp_path / "d.npz")
+    (tmp_path / "past.csv").write_text(f"{ds.ids[0]},zz/zz_0001.jpg,1\n{ds.ids[1]},{ds.ids[5]},0\n")
+    code, _, err = run(capsys, "evaluate", tmp_path / "d.npz", tmp_path / "past.csv", "--method", "lda",
+                       "--out", tmp_path / "r")
+    assert "past.csv:1: image 'zz/zz_0001.jpg' has no descriptor" in one_error_line(code, err)

@@ -58,7 +58,13 @@ def evaluate(
     descriptor_set = load_descriptors(descriptors)
     pair_protocol = load_protocol(protocol, format=format, images_root=images_root)
     with naming(descriptors), progress_bar(progress_enabled(None if progress else False)) as bar:
-        task = bar.add_task("bootstrap", total=n_bootstrap)
+        tasks: list = []
+
+        def bootstrap_progress(k: int) -> None:  # the bar appears once the inputs are checked and scored
+            if not tasks:
+                tasks.append(bar.add_task("bootstrap", total=n_bootstrap))
+            bar.advance(tasks[0], k)
+
         run = evaluate_protocol(
             descriptor_set,
             pair_protocol,
@@ -67,7 +73,7 @@ def evaluate(
             model_dir=model,
             n_bootstrap=n_bootstrap,
             seed=seed,
-            progress=lambda k: bar.advance(task, k),
+            progress=bootstrap_progress,
         )
     run.config.update({"descriptors": str(descriptors), "protocol_path": str(protocol), "format": format})
     report = build_report(
