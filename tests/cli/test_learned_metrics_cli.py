@@ -217,7 +217,8 @@ def test_benchmark_kfold(files, capsys):
     assert by["wccn"]["mode"] == "kfold" and len(by["wccn"]["fold_auc"]) == 3
     assert (tmp / "bench" / "roc.png").stat().st_size > 1000
     assert (tmp / "bench" / "roc_det.png").read_bytes()[:4] == b"\x89PNG"
-    assert "wccn" in out and "1-AUC vs cosine" in out
+    assert "wccn" in out and "vs cos" in out  # the compact table of an 80-column console
+    assert f"every column: {tmp / 'bench' / 'benchmark.md'}" in out
 
 
 def test_benchmark_resumes_from_cache(files, capsys):

@@ -8,8 +8,8 @@ import pytest
 from rich.console import Console
 
 from facemetric.experiments.benchmark import run_benchmark
+from facemetric.experiments.report import COLUMNS, benchmark_markdown, benchmark_table, row_cells, shown_columns
 from facemetric.experiments.specs import parse_methods
-from facemetric.experiments.report import COLUMNS, benchmark_markdown, benchmark_table, row_cells
 
 from .conftest import make_descriptors, make_protocol
 
@@ -24,8 +24,7 @@ def rows():
 
 def render(rows, width: int) -> list[str]:
     console = Console(width=width, record=True, color_system=None)
-    console.print(benchmark_table(rows, title="toy: identity-disjoint kfold", width=width,
-                                  full_table="bench/benchmark.md"))
+    console.print(benchmark_table(rows, title="toy: identity-disjoint kfold", width=width))
     return console.export_text().splitlines()
 
 
@@ -41,12 +40,12 @@ def test_table_fits_and_cuts_nothing(rows, width):
         assert cells[1] in text and cells[3] in text  # AUC and accuracy, in full
 
 
-def test_wider_terminals_show_more_and_point_to_the_full_table(rows):
+def test_wider_terminals_show_more(rows):
     compact, wide, full = render(rows, 80), render(rows, 120), render(rows, 160)
     assert "AUC 95% CI" not in "\n".join(compact) and "AUC 95% CI" in "\n".join(wide)
     assert "fold AUC mean ± std" in "\n".join(full)
-    assert any("all columns: bench/benchmark.md" in line for line in compact + wide)
-    assert not any("all columns" in line for line in full)  # nothing left out
+    assert len(shown_columns(80)) < len(shown_columns(120)) < len(shown_columns(160)) == len(COLUMNS)
+    assert "vs cos: change of 1-AUC against cosine" in " ".join(" ".join(compact).split())
     assert benchmark_markdown(rows).splitlines()[0] == "| " + " | ".join(COLUMNS) + " |"
 
 

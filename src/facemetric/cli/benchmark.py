@@ -60,7 +60,7 @@ def benchmark(
     from facemetric.io import load_descriptors, load_protocol
     from facemetric.experiments.benchmark import default_specs, run_benchmark, write_benchmark
     from facemetric.experiments.driver import resolve_flip
-    from facemetric.experiments.report import benchmark_table
+    from facemetric.experiments.report import COLUMNS, benchmark_table, shown_columns
     from facemetric.experiments.specs import parse_methods
     from facemetric.verify.report import package_versions
 
@@ -97,8 +97,9 @@ def benchmark(
         "provenance": test_set.provenance.to_dict(), "versions": package_versions(),
     }
     paths = write_benchmark(run, out_dir, config=config, top=top, plot=plots)
-    out.print(benchmark_table(run.rows, title=f"{pairs.name}: {config['mode']}", width=out.width,
-                              full_table=str(paths["markdown"])))
+    out.print(benchmark_table(run.rows, title=f"{pairs.name}: {config['mode']}", width=out.width))
+    if len(shown_columns(out.width)) < len(COLUMNS):
+        out.print(f"every column: {paths['markdown']}", highlight=False, soft_wrap=True)
     for note in run.notes:
         console.print(f"note: {note}", highlight=False)
     for row in run.rows:
