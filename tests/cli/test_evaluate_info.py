@@ -49,7 +49,6 @@ def test_evaluate_writes_report_and_plots(toy_files, capsys):
             "sum",
             "--out",
             str(out),
-            "--progress",
             "--n-bootstrap",
             "30",
             "--seed",

@@ -36,7 +36,7 @@ def benchmark(
     top: int = typer.Option(3, "--top", help="How many of the best methods the plots show."),
     fresh: bool = typer.Option(False, "--fresh", help="Ignore the cached scores in OUT/scores and "
                                "recompute."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write roc.png and roc_det.png."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Do not write roc.png and roc_det.png."),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Score PROTOCOL with a grid of methods against the cosine and L2 baselines; print the table and
@@ -96,7 +96,7 @@ def benchmark(
         "methods": [s.label for s in specs], "flip": test_flip, "n_bootstrap": n_bootstrap, "seed": seed,
         "provenance": test_set.provenance.to_dict(), "versions": package_versions(),
     }
-    paths = write_benchmark(run, out_dir, config=config, top=top, plot=plots)
+    paths = write_benchmark(run, out_dir, config=config, top=top, plot=not no_plots)
     out.print(benchmark_table(run.rows, title=f"{pairs.name}: {config['mode']}", width=out.width))
     if len(shown_columns(out.width)) < len(COLUMNS):
         out.print(f"every column: {paths['markdown']}", highlight=False, soft_wrap=True)

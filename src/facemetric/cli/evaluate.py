@@ -8,7 +8,7 @@ import typer
 
 from facemetric.cli.common import console, out
 from facemetric.cli.errors import naming
-from facemetric.cli.options import FLIP_HELP, FORMAT_HELP, METHOD_HELP, PROGRESS_HELP, Flip
+from facemetric.cli.options import FLIP_HELP, FORMAT_HELP, METHOD_HELP, NO_PROGRESS_HELP, Flip
 from facemetric.progress import progress_bar, progress_enabled
 
 
@@ -36,8 +36,8 @@ def evaluate(
     seed: int = typer.Option(
         0, "--seed", help="Seed of the bootstrap (and of the folds when the protocol has fewer than 2)."
     ),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the ROC and DET plots."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help=PROGRESS_HELP),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Do not write roc.png and det.png."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Score the pairs of PROTOCOL from DESCRIPTORS and report AUC, k-fold accuracy, EER and TAR@FAR
     with bootstrap confidence intervals.
@@ -57,7 +57,7 @@ def evaluate(
 
     descriptor_set = load_descriptors(descriptors)
     pair_protocol = load_protocol(protocol, format=format, images_root=images_root)
-    with naming(descriptors), progress_bar(progress_enabled(None if progress else False)) as bar:
+    with naming(descriptors), progress_bar(progress_enabled(False if no_progress else None)) as bar:
         tasks: list = []
 
         def bootstrap_progress(k: int) -> None:  # the bar appears once the inputs are checked and scored
@@ -90,7 +90,7 @@ def evaluate(
     report["notes"] = run.notes
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(report, out_dir / "report.json")
-    if plots:
+    if not no_plots:
         from facemetric.verify.plots import save_det, save_roc
 
         name = run.config["method"]

@@ -15,4 +15,3 @@ FLIP_HELP = ("Flip fusion: auto (sum when the set has flipped descriptors, else 
 METHOD_HELP = "Scoring method, e.g. cosine, lda or plda; run `facemetric methods` for all of them."
 FORMAT_HELP = f"Protocol format: {', '.join(FORMATS)} (default: detected from the file)."
 NO_PROGRESS_HELP = "Switch the progress display off (also FACEMETRIC_NO_PROGRESS=1)."
-PROGRESS_HELP = "Show the progress display (off: --no-progress or FACEMETRIC_NO_PROGRESS=1)."
