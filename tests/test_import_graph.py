@@ -29,7 +29,9 @@ LAYERS = [
     {"experiments"},
     {"challenge", "scale"},
     {"cli"},
+    {"__main__"},  # `python -m facemetric`, the program's entry point (like the console script)
 ]
+ENTRY_POINTS = {"facemetric.__main__"}
 
 
 def unit_of(module: str) -> str | None:
@@ -127,7 +129,7 @@ def test_a_cycle_is_detected():
 def test_nothing_outside_the_cli_imports_it():
     _, where = package_graph()
     offenders = sorted(m for (unit, target), mods in where.items() if target == "cli" for m in mods)
-    assert offenders == []
+    assert [m for m in offenders if m not in ENTRY_POINTS] == []
 
 
 def test_units_import_downwards_only():
