@@ -46,6 +46,7 @@ def test_kfold_uses_only_other_folds(ties):
     np.testing.assert_allclose(res.per_fold, expected)
     assert res.mean == pytest.approx(np.mean(expected))
     assert res.std == pytest.approx(np.std(expected))
+    assert res.se == pytest.approx(np.std(expected, ddof=1) / np.sqrt(5))
 
 
 def test_held_out_fold_does_not_influence_its_threshold():

@@ -144,3 +144,43 @@ def test_thin_keeps_ends_and_bounds_size():
     assert f.size <= 501 and f[0] == 0 and f[-1] == 1
     np.testing.assert_allclose(t, np.sqrt(f))
     assert thin(fpr[:10], tpr[:10])[0].size == 10
+
+
+def test_table_prints_mean_and_standard_error_and_json_keeps_both():
+    rng = np.random.default_rng(2)
+    y = np.r_[np.ones(300, int), np.zeros(300, int)]
+    s = rng.normal(y * 2, 1)
+    folds = np.arange(600) % 10
+    res = evaluate_scores(y, s, folds, n_bootstrap=20, seed=0)
+    rep = build_report(res)
+    per_fold = np.array(rep["accuracy_per_fold"])
+    assert rep["accuracy_std"] == pytest.approx(per_fold.std())  # population std, as before
+    assert rep["accuracy_se"] == pytest.approx(per_fold.std(ddof=1) / np.sqrt(10))
+    from rich.console import Console
+
+    console = Console(record=True, width=80)
+    console.print(report_table(rep))
+    text = console.export_text()
+    assert f"± {100 * rep['accuracy_se']:.2f} SE" in text
+    assert "95% CI: 20 replicates resampling 600 pairs" in " ".join(text.split())
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_p_values_at_the_bootstrap_floor():
+    from facemetric.verify.report import format_p_value
+
+    assert format_p_value(1 / 1001, 1 / 1001) == "< 0.001"
+    assert format_p_value(1 / 201, 1 / 201) == "< 0.005"
+    assert format_p_value(1 / 101, 1 / 101) == "< 0.01"
+    assert format_p_value(0.0123, 1 / 1001) == "0.012"
+    assert format_p_value(None) == "-"
+    from facemetric.verify import paired_test
+
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(500, int), np.zeros(500, int)]
+    strong = rng.normal(3 * y, 1)
+    weak = strong + rng.normal(0, 3, 1000)
+    t = paired_test(y, strong, weak, n_bootstrap=999, seed=0)
+    assert t.at_floor and t.p_value == pytest.approx(1 / 1000)
+    assert format_p_value(t.p_value, t.p_value_floor) == "< 0.001"
+    assert t.to_dict()["p_value_floor"] == pytest.approx(1 / 1000)

@@ -107,6 +107,7 @@ def add_change_vs_reference(rows: list[dict[str, Any]], scores: dict[str, Protoc
             test = paired_test(ps.labels, ps.scores, scores[REFERENCE].scores, metric="auc",
                                n_bootstrap=n_bootstrap, seed=seed)
             row["p_value_vs_cosine"] = test.p_value
+            row["p_value_floor_vs_cosine"] = test.p_value_floor
 
 
 def run_benchmark(

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from facemetric.verify.report import format_p_value
+
 COLUMNS = ("method", "AUC", "AUC 95% CI", "accuracy", "TAR@FAR=1e-3", "1-AUC vs cosine", "p vs cosine",
            "fold AUC mean ± std", "transductive", "fit s")
 
@@ -57,7 +59,7 @@ def row_cells(row: dict[str, Any]) -> list[str]:
     p = row.get("p_value_vs_cosine")
     return [
         row["method"], _num(row["auc"]), ci_text, _num(row["accuracy"]), _num(row.get("tar_at_far_1e-3")),
-        format_change(row.get("one_minus_auc_change_pct")), "-" if p is None else f"{p:.3f}", fold,
+        format_change(row.get("one_minus_auc_change_pct")), format_p_value(p, row.get("p_value_floor_vs_cosine")), fold,
         "yes" if row.get("transductive") else "no", f"{row.get('fit_seconds', 0.0):.1f}",
     ]
 

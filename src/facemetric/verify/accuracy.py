@@ -22,7 +22,8 @@ DEFAULT_N_FOLDS = 10
 
 @dataclass(frozen=True)
 class KFoldAccuracy:
-    """Mean and standard deviation (population, ddof=0) of the per-fold accuracies."""
+    """Mean of the per-fold accuracies, their standard deviation (population, ddof=0, as
+    insightface prints it) and the standard error of the mean (``std(ddof=1) / sqrt(k)``)."""
 
     mean: float
     std: float
@@ -30,10 +31,17 @@ class KFoldAccuracy:
     thresholds: np.ndarray
     folds: np.ndarray
 
+    @property
+    def se(self) -> float:
+        """Standard error of the mean over the k folds, ``std(ddof=1) / sqrt(k)``."""
+        k = self.per_fold.size
+        return float(self.per_fold.std(ddof=1) / np.sqrt(k)) if k > 1 else float("nan")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "mean": self.mean,
             "std": self.std,
+            "se": self.se,
             "per_fold": self.per_fold.tolist(),
             "thresholds": self.thresholds.tolist(),
         }

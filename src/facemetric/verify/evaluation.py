@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from facemetric.errors import ConfigError
 from facemetric.verify.accuracy import FoldPlan, KFoldAccuracy, check_folds, kfold_from_plan, make_folds
-from facemetric.verify.bootstrap import bootstrap_from_plans, check_n_bootstrap
+from facemetric.verify.bootstrap import bootstrap_from_plans, check_confidence, check_n_bootstrap
 from facemetric.verify.curves import (
     DEFAULT_FARS,
     SortedScores,
@@ -21,6 +20,7 @@ from facemetric.verify.curves import (
     far_key,
     tar_from_rates,
 )
+from facemetric.verify.units import resampling_units
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -32,7 +32,8 @@ class VerificationResult:
     """ROC-AUC, k-fold accuracy, EER and TAR@FAR (keys are FAR floats) plus CIs.
 
     ``cis`` maps "auc", "eer", "accuracy" to (low, high) and "tar_at_far" to {far: (low, high)};
-    it is empty when ``n_bootstrap`` is 0.
+    it is empty when ``n_bootstrap`` is 0. ``resample`` names what the bootstrap resampled
+    ("identity", "fold" or "pair"), ``n_resample_units`` how many of them there were.
     """
 
     auc: float
@@ -49,6 +50,15 @@ class VerificationResult:
     n_bootstrap: int = 0
     confidence: float = 0.95
     seed: int = 0
+    resample: str = "pair"
+    n_resample_units: int = 0
+    resample_note: str = ""
+    ci_shrink: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accuracy_se(self) -> float:
+        """Standard error of the k-fold mean accuracy, ``std(ddof=1) / sqrt(k)``."""
+        return self.kfold.se
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; FAR keys read "1e-3", non-finite values become null."""
@@ -58,10 +68,14 @@ class VerificationResult:
                 cis[key] = {far_key(f): [_finite_or_none(v) for v in ci] for f, ci in val.items()}
             else:
                 cis[key] = [_finite_or_none(v) for v in val]
+        shrink: dict[str, Any] = {}
+        for key, val in self.ci_shrink.items():
+            shrink[key] = {far_key(f): v for f, v in val.items()} if key == "tar_at_far" else val
         return {
             "auc": self.auc,
             "accuracy": self.accuracy,
             "accuracy_std": self.accuracy_std,
+            "accuracy_se": _finite_or_none(self.accuracy_se),
             "eer": self.eer,
             "tar_at_far": {far_key(f): _finite_or_none(v) for f, v in self.tar_at_far.items()},
             "n_pairs": self.n_pairs,
@@ -75,6 +89,10 @@ class VerificationResult:
             "confidence": self.confidence,
             "n_bootstrap": self.n_bootstrap,
             "seed": self.seed,
+            "resample": self.resample,
+            "n_resample_units": self.n_resample_units,
+            "resample_note": self.resample_note,
+            "ci_variance_factor": shrink,
         }
 
 
@@ -83,6 +101,8 @@ def evaluate_scores(
     y_score: Any,
     folds: Any = None,
     *,
+    groups: Any = None,
+    resample: str = "auto",
     n_bootstrap: int = 1000,
     seed: int = 0,
     fars: Iterable[float] = DEFAULT_FARS,
@@ -91,13 +111,16 @@ def evaluate_scores(
 ) -> VerificationResult:
     """Every figure of a verification run. ``folds=None`` draws 10 stratified folds with ``seed``.
 
-    ``progress(1)`` is called after each bootstrap replicate.
+    ``groups=(id_a, id_b)`` gives the identities of both sides of every pair: the bootstrap then
+    resamples identities (the default ``resample="auto"``); without it, pairs. ``resample`` may
+    also force "identity", "fold" (the protocol's folds) or "pair"; see
+    :mod:`facemetric.verify.units`. ``progress(1)`` is called after each bootstrap replicate.
     """
     n_bootstrap = check_n_bootstrap(n_bootstrap)
-    if not 0.0 < confidence < 1.0:
-        raise ConfigError(f"The 'confidence' parameter must be in (0, 1). Got {confidence!r} instead.")
+    confidence = check_confidence(confidence)
     y, s = check_scores(y_true, y_score)
     fars = check_fars(fars)
+    units = resampling_units(y.size, groups=groups, folds=folds, resample=resample)
     scores = SortedScores(y, s)  # one sort shared by the curve, the folds and the bootstrap
     fpr, tpr, n_neg = scores.rates()
     auc, eer, tars = auc_from_rates(fpr, tpr), eer_from_rates(fpr, tpr), tar_from_rates(fpr, tpr, n_neg, fars)
@@ -105,19 +128,20 @@ def evaluate_scores(
     fold_ids = make_folds(y, seed=seed) if folds is None else check_folds(folds, y.size)
     plan = FoldPlan(scores, fold_ids)
     kfold = kfold_from_plan(plan)
-    cis = (
-        bootstrap_from_plans(
+    cis: dict[str, Any] = {}
+    shrink: dict[str, Any] = {}
+    if n_bootstrap:
+        boot = bootstrap_from_plans(
             scores,
             plan,
             n_bootstrap=n_bootstrap,
             seed=seed,
             fars=fars,
             confidence=confidence,
+            units=units,
             progress=progress,
         )
-        if n_bootstrap
-        else {}
-    )
+        cis, shrink = boot.cis, boot.shrink
     n_pos = int(y.sum())
     return VerificationResult(
         auc=auc,
@@ -134,4 +158,8 @@ def evaluate_scores(
         n_bootstrap=n_bootstrap,
         confidence=confidence,
         seed=seed,
+        resample=units.kind,
+        n_resample_units=units.n_units,
+        resample_note=units.note,
+        ci_shrink=shrink,
     )

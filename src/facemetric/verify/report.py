@@ -72,18 +72,40 @@ def _fmt(value: float | None, ci: Any = None, pct: bool = False) -> str:
     return text
 
 
+def format_p_value(p: float | None, floor: float | None = None) -> str:
+    """A bootstrap p-value for a table: "< 0.001" at the floor ``1 / (B + 1)`` of B replicates
+    (the bound rounded up to one significant digit), else three decimals."""
+    if p is None or not math.isfinite(p):
+        return "-"
+    if floor is not None and floor > 0 and p <= floor * (1.0 + 1e-9):
+        exponent = math.floor(math.log10(floor))
+        bound = math.ceil(floor / 10.0**exponent - 1e-9) * 10.0**exponent
+        return f"< {bound:.{max(0, -math.floor(math.log10(bound) + 1e-12))}f}"
+    return f"{p:.3f}"
+
+
+RESAMPLED = {"identity": "identities", "fold": "folds", "pair": "pairs"}
+
+
 def report_table(report: dict[str, Any], title: str = "verification"):
-    """A rich Table of the headline figures (with CIs when present)."""
+    """A rich Table of the headline figures (with CIs when present); k-fold accuracy reads
+    mean ± standard error over the folds."""
     from rich.table import Table
 
     cis = report.get("cis", {})
     conf = int(round(100 * report.get("confidence", 0.95)))
-    table = Table(title=f"{title}  ({report['n_pairs']} pairs)")
+    caption = None
+    if cis and report.get("resample"):
+        what = RESAMPLED.get(report["resample"], report["resample"])
+        caption = f"{conf}% CI: {report.get('n_bootstrap')} replicates resampling {report.get('n_resample_units')} {what}"
+    table = Table(title=f"{title}  ({report['n_pairs']} pairs)", caption=caption)
     table.add_column("metric")
     table.add_column(f"value  [{conf}% CI]" if cis else "value", justify="right")
     table.add_row("ROC-AUC", _fmt(report["auc"], cis.get("auc")))
     acc = _fmt(report["accuracy"], cis.get("accuracy"), pct=True)
-    table.add_row(f"accuracy ({report['n_folds']}-fold)", f"{acc}  ± {100 * report['accuracy_std']:.2f}")
+    se = report.get("accuracy_se")
+    spread = "" if se is None else f"  ± {100 * se:.2f} SE"
+    table.add_row(f"accuracy ({report['n_folds']}-fold)", f"{acc}{spread}")
     table.add_row("EER", _fmt(report["eer"], cis.get("eer"), pct=True))
     for key, val in report["tar_at_far"].items():
         table.add_row(f"TAR@FAR={key}", _fmt(val, cis.get("tar_at_far", {}).get(key), pct=True))
