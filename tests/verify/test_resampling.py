@@ -58,8 +58,8 @@ def stratify(y, w):
 def engine_figures(plan, atoms, w_pairs, far_points):
     """The engine's figures for explicit per-pair weights ``(n, R)``."""
     w_atoms = np.stack([np.bincount(atoms.atom_of_pair, weights=w_pairs[:, r], minlength=atoms.count.size)
-                        for r in range(w_pairs.shape[1])], axis=1)
-    return plan.figures(atoms, w_atoms, 0, far_points)
+                        for r in range(w_pairs.shape[1])])
+    return plan.figures(plan.histogram(atoms, w_atoms, 0), 0, far_points)
 
 
 @pytest.mark.parametrize("ties", [False, True])
@@ -95,7 +95,7 @@ def test_identity_replicates_equal_explicit_pigeonhole_resampling():
     plan = ReplicatePlan.build([scores], folds, units)
     draws = unit_draws(np.random.default_rng(3), units.n_units, 6)
     f0 = operating_fars(scores, (0.1,))
-    got = plan.figures(plan.unit_atoms, plan.unit_weights(draws), 0, f0)
+    got = plan.figures(plan.unit_histogram(draws, 0), 0, f0)
     fold_plan = FoldPlan(scores, folds)
     code_a, code_b = units.ends[:, 0], np.where(units.ends[:, 1] == NO_UNIT, units.ends[:, 0], units.ends[:, 1])
     for r in range(draws.shape[1]):
@@ -115,8 +115,8 @@ def test_pair_resampling_is_stratified_and_matches_a_loop_in_distribution():
     w = plan.pair_weights(np.random.default_rng(0), 400, only_two=False)
     atoms = plan.cell_atoms
     for c, n_c in ((1, 200), (0, 100)):
-        np.testing.assert_array_equal(w[atoms.label == c].sum(axis=0), n_c)  # class sizes never move
-    engine = plan.figures(atoms, w, 0, np.array([]))["auc"]
+        np.testing.assert_array_equal(w[:, atoms.label == c].sum(axis=1), n_c)  # class sizes never move
+    engine = plan.figures(plan.histogram(atoms, w, 0), 0, np.array([]))["auc"]
     rng = np.random.default_rng(1)
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     loop = []
@@ -210,8 +210,7 @@ def test_paired_identity_difference_matches_explicit_resampling_before_shrinkage
     systems = [SortedScores(y, s), SortedScores(y, other)]
     plan = ReplicatePlan.build(systems, np.zeros(y.size, int), units)
     draws = unit_draws(np.random.default_rng(0), units.n_units, 5)
-    w = plan.unit_weights(draws)
-    got = [plan.figures(plan.unit_atoms, w, i, np.array([]))["auc"] for i in (0, 1)]
+    got = [plan.figures(plan.unit_histogram(draws, i), i, np.array([]))["auc"] for i in (0, 1)]
     code_a = units.ends[:, 0]
     code_b = np.where(units.ends[:, 1] == NO_UNIT, code_a, units.ends[:, 1])
     for r, W in enumerate(draws.T):

@@ -18,7 +18,7 @@ import numpy as np
 
 from facemetric.verify.curves import SortedScores, tie_ends
 
-MAX_BINS = 1 << 16
+MAX_BINS = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class ScoreBins:
     lo: np.ndarray
     exact: bool
     run_of_bin: np.ndarray
+    run_starts: np.ndarray  # first bin of each run
 
     @property
     def n_bins(self) -> int:
@@ -82,7 +83,14 @@ def score_bins(scores: SortedScores, max_bins: int = MAX_BINS) -> ScoreBins:
     kind = np.where(n_pos == 0, 0, np.where(n_pos == size, 1, 2))  # 0/1: one label only, 2: mixed
     new_run = np.r_[True, (kind[1:] != kind[:-1]) | (kind[1:] == 2)]
     run_of_bin = (np.cumsum(new_run) - 1).astype(np.int32)
-    return ScoreBins(bin_sorted=bin_sorted, hi=s[starts].copy(), lo=s[ends].copy(), exact=exact, run_of_bin=run_of_bin)
+    return ScoreBins(
+        bin_sorted=bin_sorted,
+        hi=s[starts].copy(),
+        lo=s[ends].copy(),
+        exact=exact,
+        run_of_bin=run_of_bin,
+        run_starts=np.flatnonzero(new_run),
+    )
 
 
 @dataclass(frozen=True)
@@ -147,8 +155,9 @@ def _next_nonzero(mask: np.ndarray) -> np.ndarray:
     return np.concatenate([nxt[:, 1:], np.full((mask.shape[0], 1), n)], axis=1)
 
 
-def kfold_accuracy(hf_pos: np.ndarray, hf_neg: np.ndarray, bins: ScoreBins) -> np.ndarray:
-    """Per-fold accuracy ``(R, n_folds)`` from fold histograms ``(R, n_folds, n_bins)``.
+def kfold_accuracy(hf_pos: np.ndarray, hf_neg: np.ndarray, bin_hi: np.ndarray, bin_lo: np.ndarray) -> np.ndarray:
+    """Per-fold accuracy ``(R, n_folds)`` from fold histograms ``(R, n_folds, n_bins)``; bins run
+    from high to low scores, bin ``k`` spanning ``[bin_lo[k], bin_hi[k]]``.
 
     The rule of :mod:`facemetric.verify.accuracy`: each fold's threshold maximises the
     accuracy on the other folds (the strictest of equally good ones), at the midpoint between
@@ -158,8 +167,8 @@ def kfold_accuracy(hf_pos: np.ndarray, hf_neg: np.ndarray, bins: ScoreBins) -> n
     tot_pos, tot_neg = hf_pos.sum(axis=1), hf_neg.sum(axis=1)
     n_rep, n_folds, n_bins = hf_pos.shape
     rows = np.arange(n_rep)
-    lo = np.r_[bins.lo, -np.inf]
-    hi = np.r_[bins.hi, -np.inf]
+    lo = np.r_[bin_lo, -np.inf]
+    hi = np.r_[bin_hi, -np.inf]
     zero = np.zeros((n_rep, n_folds, 1))
     cp = np.concatenate([zero, np.cumsum(hf_pos, axis=2)], axis=2)  # test weight accepted, per cut
     cn = np.concatenate([zero, np.cumsum(hf_neg, axis=2)], axis=2)
@@ -176,7 +185,7 @@ def kfold_accuracy(hf_pos: np.ndarray, hf_neg: np.ndarray, bins: ScoreBins) -> n
         t = np.where(nxt >= n_bins, -np.inf, t)
         t = np.where(nothing, np.inf, t)
         # accepted bins: those whose lowest score is >= t (bins run from high to low scores)
-        n_acc = np.searchsorted(-bins.lo, -t, side="right")
+        n_acc = np.searchsorted(-bin_lo, -t, side="right")
         p_f, n_f = cp[:, f, -1], cn[:, f, -1]
         correct = cp[rows, f, n_acc] + (n_f - cn[rows, f, n_acc])
         ok = (tr_pos.sum(axis=1) > 0) & (tr_neg.sum(axis=1) > 0) & (p_f + n_f > 0)

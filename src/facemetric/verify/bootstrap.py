@@ -119,12 +119,25 @@ def _compact(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """Group rows of integer columns: ``(first_row_of_each_group, group_of_row, counts)``, groups
     sorted by the columns in order (the first column most significant)."""
     code = np.zeros(keys[0].size, dtype=np.int64)
+    total = 1
     for col in keys:
         col = col.astype(np.int64) - int(col.min()) if col.size else col.astype(np.int64)
         span = int(col.max()) + 1 if col.size else 1
-        if int(code.max(initial=0)) >= (np.iinfo(np.int64).max // span) - 1:
+        if total >= (np.iinfo(np.int64).max // span) - 1:
             _, code = np.unique(code, return_inverse=True)
+            code = code.ravel()
+            total = int(code.max()) + 1
         code = code * span + col
+        total *= span
+    if total <= 4 * code.size + 1024:  # a small key space: group by counting, no sort
+        counts = np.bincount(code, minlength=total)
+        present = np.flatnonzero(counts)
+        lookup = np.zeros(total, dtype=np.int64)
+        lookup[present] = np.arange(present.size)
+        group = lookup[code]
+        first = np.empty(present.size, dtype=np.int64)
+        first[group[::-1]] = np.arange(code.size - 1, -1, -1)  # the last write, the first row, wins
+        return first, group, counts[present]
     _, first, group, counts = np.unique(code, return_index=True, return_inverse=True, return_counts=True)
     return first, group.ravel(), counts
 
@@ -133,47 +146,94 @@ def _compact(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 class Atoms:
     """Pairs grouped by everything a replicate can tell apart: their cells and units.
 
-    ``cells[(what, system)]`` is the cell of each atom: ``what`` is "curve" (label, run of
-    bins) or "fold" (label, fold, bin).
+    ``cells[system]`` is each atom's (label, fold, bin) cell in that system's histogram.
     """
 
-    cells: dict[tuple[str, int], np.ndarray]
+    cells: list[np.ndarray]
     label: np.ndarray
     count: np.ndarray  # float64
     two: np.ndarray  # the atom's pairs join two units
     atom_of_pair: np.ndarray
     ua: np.ndarray | None = None
     ub: np.ndarray | None = None
-    _matrices: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.two_idx = np.flatnonzero(self.two)
-        self.count_not_one = not bool(np.all(self.count == 1.0))
+        self._cache: dict[tuple[str, int], Any] = {}
 
-    def matrix(self, key: tuple[str, int], n_cells: int):
-        """The sparse (cell x atom) incidence matrix, built once."""
-        if key not in self._matrices:
+    def single_matrix(self, system: int, n_cells: int, n_units: int):
+        """Sparse (cell x unit) counts of the atoms of one unit: their cell weights are ``C @ W``."""
+        key = ("single", system)
+        if key not in self._cache:
             from scipy.sparse import csr_matrix
 
-            n = self.count.size
-            self._matrices[key] = csr_matrix(
-                (np.ones(n), (self.cells[key], np.arange(n, dtype=np.int32))), shape=(n_cells, n)
+            one = np.flatnonzero(~self.two)
+            self._cache[key] = csr_matrix(
+                (self.count[one].astype(np.float32), (self.cells[system][one], self.ua[one])),
+                shape=(n_cells, n_units),
             )
-        return self._matrices[key]
+        return self._cache[key]
+
+    def dyad_blocks(self, system: int) -> list[tuple[np.ndarray, int, Any]]:
+        """The atoms that join two units, in blocks of ``ATOM_BLOCK``: each block's atoms, its
+        first cell and a sparse (cell x atom) matrix over the cells it touches (few for system 0:
+        atoms are sorted by its cells)."""
+        key = ("dyads", system)
+        if key not in self._cache:
+            from scipy.sparse import csr_matrix
+
+            out = []
+            two = np.flatnonzero(self.two)
+            for a0 in range(0, two.size, ATOM_BLOCK):
+                idx = two[a0 : a0 + ATOM_BLOCK]
+                c = self.cells[system][idx]
+                c0 = int(c.min())
+                m = csr_matrix(
+                    (self.count[idx].astype(np.float32), (c - c0, np.arange(c.size))),
+                    shape=(int(c.max()) - c0 + 1, c.size),
+                )
+                out.append((idx, c0, m))
+            self._cache[key] = out
+        return self._cache[key]
 
 
-def _atoms(keys: list[np.ndarray], cells: dict[tuple[str, int], np.ndarray], y: np.ndarray, two: np.ndarray,
+ATOM_BLOCK = 1 << 20  # two-unit atoms per block of the identity pass ((ATOM_BLOCK, R) float32)
+
+
+def _atoms(keys: list[np.ndarray], cells: list[np.ndarray], y: np.ndarray, two: np.ndarray,
            ua: np.ndarray | None = None, ub: np.ndarray | None = None) -> Atoms:
     first, group, counts = _compact(keys)
     return Atoms(
-        cells={k: c[first].astype(np.int32) for k, c in cells.items()},
+        cells=[c[first].astype(np.intp) for c in cells],
         label=y[first],
         count=counts.astype(np.float64),
         two=two[first],
         atom_of_pair=group.astype(np.int32),
-        ua=None if ua is None else ua[first].astype(np.intp),
-        ub=None if ub is None else ub[first].astype(np.intp),
+        ua=None if ua is None else ua[first].astype(np.int32),
+        ub=None if ub is None else ub[first].astype(np.int32),
     )
+
+
+MAX_FOLD_BINS = 1 << 13  # bins of the k-fold threshold search in replicates (exact below this)
+
+
+@dataclass(frozen=True)
+class FoldBins:
+    """Consecutive score bins grouped for the k-fold search: ``starts`` (first bin of each group)
+    and each group's score range. One group per bin when there are at most ``MAX_FOLD_BINS``."""
+
+    starts: np.ndarray
+    hi: np.ndarray
+    lo: np.ndarray
+
+    @classmethod
+    def of(cls, bins: binned.ScoreBins, max_groups: int = MAX_FOLD_BINS) -> FoldBins:
+        if bins.n_bins <= max_groups:
+            return cls(np.arange(bins.n_bins), bins.hi, bins.lo)
+        size = np.bincount(bins.bin_sorted, minlength=bins.n_bins)
+        target = np.cumsum(size) * (max_groups / bins.bin_sorted.size)
+        starts = np.flatnonzero(np.r_[True, np.floor(target[1:] - 1e-9) != np.floor(target[:-1] - 1e-9)])
+        ends = np.r_[starts[1:], bins.n_bins] - 1
+        return cls(starts, bins.hi[starts], bins.lo[ends])
 
 
 @dataclass
@@ -181,12 +241,11 @@ class ReplicatePlan:
     """Systems scored on the same pairs, their bins and cells, and the resampling units."""
 
     y: np.ndarray
-    fold_index: np.ndarray
     n_folds: int
     systems: list[SortedScores]
     bins: list[binned.ScoreBins]
+    fold_bins: list[FoldBins]
     units: ResamplingUnits
-    n_cells: dict[tuple[str, int], int] = field(default_factory=dict)
     unit_atoms: Atoms | None = None
     cell_atoms: Atoms | None = None
 
@@ -203,42 +262,45 @@ class ReplicatePlan:
         _, fold_index = np.unique(fold_index, return_inverse=True)
         n_folds = int(fold_index.max()) + 1
         bins = [binned.score_bins(s, max_bins) for s in systems]
-        plan = cls(y, fold_index, n_folds, systems, bins, units)
-        label = y.astype(np.int64)
-        cells: dict[tuple[str, int], np.ndarray] = {}
-        for i, (s, b) in enumerate(zip(systems, bins)):
+        plan = cls(y, n_folds, systems, bins, [FoldBins.of(b) for b in bins], units)
+        base = y.astype(np.int64) * n_folds + fold_index
+        cells = []
+        for s, b in zip(systems, bins):
             bin_of = np.empty(y.size, dtype=np.int64)
             bin_of[s.order] = b.bin_sorted
-            cells[("curve", i)] = label * b.n_runs + b.run_of_bin[bin_of]
-            plan.n_cells[("curve", i)] = 2 * b.n_runs
-            if n_folds > 1:
-                cells[("fold", i)] = (label * n_folds + fold_index) * b.n_bins + bin_of
-                plan.n_cells[("fold", i)] = 2 * n_folds * b.n_bins
+            cells.append(base * b.n_bins + bin_of)
         two = np.zeros(y.size, dtype=bool) if units.ends is None else units.ends[:, 1] != NO_UNIT
-        plan.cell_atoms = _atoms([*cells.values(), two.astype(np.int64)], cells, y, two)
+        plan.cell_atoms = _atoms([*cells, two.astype(np.int64)], cells, y, two)
         if units.ends is not None:
             ua, ub = units.ends[:, 0], units.ends[:, 1]
-            plan.unit_atoms = _atoms([*cells.values(), ua, ub], cells, y, two, ua, ub)
+            plan.unit_atoms = _atoms([*cells, ua, ub], cells, y, two, ua, ub)
         return plan
 
-    # ---- weights of atoms, one column per replicate
+    # ---- weights of atoms, one row per replicate
 
-    def unit_weights(self, draws: np.ndarray) -> np.ndarray:
-        """Atom weights ``(n_atoms, R)`` from unit counts ``(n_units, R)``: ``W[a] * W[b] * count``."""
+    def unit_histogram(self, draws: np.ndarray, system: int) -> np.ndarray:
+        """``(R, 2, n_folds, n_bins)`` cell weights of the identity resample with unit counts
+        ``draws`` ``(n_units, R)``: a pair of one unit weighs ``W[a]``, a pair of two ``W[a] * W[b]``.
+
+        Counts are small integers, exact in float32 (below 2**24 per cell and block).
+        """
         atoms = self.unit_atoms
-        W = np.vstack([draws.astype(np.float64), np.ones((1, draws.shape[1]))])
-        w = W[atoms.ua]  # NO_UNIT (-1) reads the trailing row of ones
-        two = atoms.two_idx
-        w[two] *= W[atoms.ub[two]]
-        if atoms.count_not_one:
-            w *= atoms.count[:, None]
-        return w
+        n_bins = self.bins[system].n_bins
+        n_cells = 2 * self.n_folds * n_bins
+        n_rep = draws.shape[1]
+        W = np.ascontiguousarray(draws, dtype=np.float32)
+        H = np.asarray(atoms.single_matrix(system, n_cells, W.shape[0]) @ W, dtype=np.float64)
+        for idx, c0, m in atoms.dyad_blocks(system):
+            w = W[atoms.ua[idx]]
+            w *= W[atoms.ub[idx]]
+            H[c0 : c0 + m.shape[0]] += m @ w
+        return np.ascontiguousarray(H.T).reshape(n_rep, 2, self.n_folds, n_bins)
 
     def pair_weights(self, rng: np.random.Generator, n_rep: int, only_two: bool) -> np.ndarray:
-        """Atom weights ``(n_atoms, R)`` drawing pairs with replacement within each label (and, with
+        """Atom weights ``(R, n_atoms)`` drawing pairs with replacement within each label (and, with
         ``only_two``, only the pairs that join two units; the others keep their count)."""
         atoms = self.cell_atoms
-        w = np.repeat(atoms.count[:, None], n_rep, axis=1)
+        w = np.repeat(atoms.count[None, :], n_rep, axis=0)
         for label in (0, 1):
             sel = atoms.label == label
             if only_two:
@@ -251,25 +313,30 @@ class ReplicatePlan:
             if total <= 4 * idx.size:  # few pairs per atom: draw the pairs themselves
                 atom_of = np.repeat(np.arange(idx.size), c)[rng.integers(0, total, (n_rep, total))]
                 atom_of += (np.arange(n_rep) * idx.size)[:, None]
-                w[idx] = np.bincount(atom_of.ravel(), minlength=n_rep * idx.size).reshape(n_rep, -1).T
+                w[:, idx] = np.bincount(atom_of.ravel(), minlength=n_rep * idx.size).reshape(n_rep, -1)
             else:  # many pairs per atom: the counts per atom are multinomial
-                w[idx] = rng.multinomial(total, c / total, size=n_rep).T
+                w[:, idx] = rng.multinomial(total, c / total, size=n_rep)
         return w
 
     # ---- histograms and figures
 
-    def histogram(self, atoms: Atoms, w: np.ndarray, key: tuple[str, int]) -> np.ndarray:
-        """``(R, n_cells)`` weight per cell (``w`` is ``(n_atoms, R)``)."""
-        H = atoms.matrix(key, self.n_cells[key]) @ w
-        return np.ascontiguousarray(H.T)
+    def histogram(self, atoms: Atoms, w: np.ndarray, system: int) -> np.ndarray:
+        """``(R, 2, n_folds, n_bins)`` weight per (label, fold, bin) cell (``w`` is ``(R, n_atoms)``)."""
+        n_bins = self.bins[system].n_bins
+        n_cells = 2 * self.n_folds * n_bins
+        cells = atoms.cells[system]
+        H = np.empty((w.shape[0], n_cells))
+        for r in range(w.shape[0]):
+            H[r] = np.bincount(cells, weights=w[r], minlength=n_cells)
+        return H.reshape(w.shape[0], 2, self.n_folds, n_bins)
 
-    def figures(self, atoms: Atoms, w: np.ndarray, system: int, far_points: np.ndarray) -> dict[str, np.ndarray]:
-        """AUC, EER, TAR at ``far_points`` and mean k-fold accuracy per replicate, stratified:
-        each label's weights are scaled back to its size in the protocol (rates do not change;
-        the accuracy's class mix does)."""
+    def figures(self, H: np.ndarray, system: int, far_points: np.ndarray) -> dict[str, np.ndarray]:
+        """AUC, EER, TAR at ``far_points`` and mean k-fold accuracy per replicate from cell weights
+        ``H`` ``(R, 2, n_folds, n_bins)``, stratified: each label's weights are scaled back to its
+        size in the protocol (rates do not change; the accuracy's class mix does)."""
         b = self.bins[system]
-        n_rep = w.shape[1]
-        Hc = self.histogram(atoms, w, ("curve", system)).reshape(n_rep, 2, b.n_runs)
+        n_rep = H.shape[0]
+        Hc = np.add.reduceat(H.sum(axis=2), b.run_starts, axis=2)  # runs are consecutive bins
         c = binned.curves(Hc[:, 1], Hc[:, 0])
         tar = np.full((len(far_points), n_rep), np.nan)
         for j, f in enumerate(far_points):
@@ -277,13 +344,15 @@ class ReplicatePlan:
                 tar[j] = binned.tpr_at(c, f)
         out = {"auc": binned.auc(c), "eer": binned.eer(c), "tar": tar, "accuracy": np.full(n_rep, np.nan)}
         if self.n_folds > 1:
-            H = self.histogram(atoms, w, ("fold", system)).reshape(n_rep, 2, self.n_folds, b.n_bins)
+            fb = self.fold_bins[system]
+            if fb.starts.size < b.n_bins:
+                H = np.add.reduceat(H, fb.starts, axis=3)
             n_pos = float(np.count_nonzero(self.y))
             n_neg = float(self.y.size) - n_pos
             with np.errstate(invalid="ignore", divide="ignore"):
                 hf_pos = H[:, 1] * (n_pos / H[:, 1].sum(axis=(1, 2)))[:, None, None]
                 hf_neg = H[:, 0] * (n_neg / H[:, 0].sum(axis=(1, 2)))[:, None, None]
-            accs = binned.kfold_accuracy(hf_pos, hf_neg, b)
+            accs = binned.kfold_accuracy(hf_pos, hf_neg, fb.hi, fb.lo)
             with _quiet():
                 out["accuracy"] = np.nanmean(accs, axis=1)
         return out
@@ -313,7 +382,7 @@ def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def _point(plan: ReplicatePlan, system: int, far_points: np.ndarray) -> dict[str, np.ndarray]:
     """The binned figures at the protocol's own weights (a replicate of weight one everywhere)."""
     atoms = plan.cell_atoms
-    return plan.figures(atoms, atoms.count[:, None], system, far_points)
+    return plan.figures(plan.histogram(atoms, atoms.count[None, :], system), system, far_points)
 
 
 @dataclass
@@ -348,22 +417,25 @@ def run_replicates(
     second: list[list[dict[str, np.ndarray]]] = [[] for _ in range(n_sys)]
     dyadic = kind == "identity" and bool(np.any(plan.cell_atoms.two))
     rng2 = np.random.default_rng([seed, 1]) if dyadic else None
-    n_atoms = max(plan.cell_atoms.count.size, 0 if plan.unit_atoms is None else plan.unit_atoms.count.size)
-    chunk = int(np.clip(CHUNK_CELLS // max(n_atoms, 1), 1, 64))
+    n_atoms = min(max(plan.cell_atoms.count.size, 0 if plan.unit_atoms is None else plan.unit_atoms.count.size),
+                  ATOM_BLOCK)
+    n_cells = max(2 * plan.n_folds * b.n_bins for b in plan.bins)
+    chunk = int(np.clip(CHUNK_CELLS // max(n_atoms, n_cells, 1), 1, 64))
     done = 0
     while done < n_bootstrap:
         r = min(chunk, n_bootstrap - done)
         if kind == "pair":
-            atoms, w = plan.cell_atoms, plan.pair_weights(rng, r, only_two=False)
+            w = plan.pair_weights(rng, r, only_two=False)
+            hists = [plan.histogram(plan.cell_atoms, w, s) for s in range(n_sys)]
         else:
             draws = unit_draws(rng, plan.units.n_units, r)
-            atoms, w = plan.unit_atoms, plan.unit_weights(draws)
+            hists = [plan.unit_histogram(draws, s) for s in range(n_sys)]
         for s in range(n_sys):
-            main[s].append(plan.figures(atoms, w, s, far_points[s]))
+            main[s].append(plan.figures(hists[s], s, far_points[s]))
         if dyadic:
             w2 = plan.pair_weights(rng2, r, only_two=True)
             for s in range(n_sys):
-                second[s].append(plan.figures(plan.cell_atoms, w2, s, far_points[s]))
+                second[s].append(plan.figures(plan.histogram(plan.cell_atoms, w2, s), s, far_points[s]))
         done += r
         if progress is not None:
             for _ in range(r):
@@ -433,19 +505,21 @@ def bootstrap_from_plans(
     fars: Iterable[float],
     confidence: float,
     units: ResamplingUnits | None = None,
+    exact: dict[str, np.ndarray] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BootstrapResult:
     """:func:`bootstrap_cis` on pairs already sorted (shared with the point estimates).
 
-    ``plan`` gives the folds of the k-fold accuracy (None: no accuracy interval). ``progress(1)``
-    is called after each replicate.
+    ``plan`` gives the folds of the k-fold accuracy (None: no accuracy interval); ``exact`` the
+    point estimates if already computed (see :func:`exact_figures`). ``progress(1)`` is called
+    after each replicate.
     """
     fars = tuple(float(f) for f in fars)
     y = scores.y
     units = units if units is not None else resampling_units(y.size)
     folds = plan.folds if plan is not None else np.zeros(y.size, dtype=np.int64)
     rp = ReplicatePlan.build([scores], folds, units)
-    exact = [exact_figures(scores, plan, fars)]
+    exact = [exact if exact is not None else exact_figures(scores, plan, fars)]
     far_points = [operating_fars(scores, fars)]
     reps = run_replicates(
         rp, n_bootstrap=n_bootstrap, seed=seed, far_points=far_points, exact=exact, progress=progress

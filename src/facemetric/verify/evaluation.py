@@ -139,6 +139,12 @@ def evaluate_scores(
             fars=fars,
             confidence=confidence,
             units=units,
+            exact={
+                "auc": np.asarray(auc),
+                "eer": np.asarray(eer),
+                "tar": np.array([tars[f] for f in fars]),
+                "accuracy": np.asarray(kfold.mean),
+            },
             progress=progress,
         )
         cis, shrink = boot.cis, boot.shrink
