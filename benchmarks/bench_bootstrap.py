@@ -10,7 +10,8 @@ person), half mismatched (two different people drawn at random), so pairs share 
 LFW or CFP; scores carry a per-identity random effect. Timed in one process:
 
 * ``no_ci``: ``evaluate_scores(..., n_bootstrap=0)`` (AUC, 10 stratified folds with the exact
-  threshold search, EER, TAR@FAR 1e-1..1e-6);
+  threshold search, EER, TAR@FAR 1e-1..1e-6), before and after the next one (their mean is the
+  reference: the load of a shared machine drifts);
 * ``with_ci``: the same call with ``groups=(id_a, id_b)`` and ``n_bootstrap`` replicates
   (identities resampled, the default);
 * ``legacy``: one replicate of the former per-pair path (exact weighted curve plus the 10-fold
@@ -127,25 +128,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{n:,} pairs over {args.identities:,} identities; {os.environ.get('OMP_NUM_THREADS', '?')} threads",
           flush=True)
 
-    t = time.perf_counter()
-    base = evaluate_scores(y, s, n_bootstrap=0, seed=args.seed)
-    t_no_ci = time.perf_counter() - t
-    print(f"no CI: {t_no_ci:.1f} s", flush=True)
+    def no_ci() -> float:
+        t = time.perf_counter()
+        evaluate_scores(y, s, n_bootstrap=0, seed=args.seed)
+        return time.perf_counter() - t
+
+    t_before = no_ci()
+    print(f"no CI: {t_before:.1f} s", flush=True)
 
     done = [0]
     t_last = [time.perf_counter()]
 
     def progress(k: int) -> None:
         done[0] += k
-        if time.perf_counter() - t_last[0] > 30:
+        if time.perf_counter() - t_last[0] > 60:
             t_last[0] = time.perf_counter()
             print(f"  {done[0]} / {args.bootstrap} replicates", flush=True)
 
     t = time.perf_counter()
     res = evaluate_scores(y, s, groups=(a, b), n_bootstrap=args.bootstrap, seed=args.seed, progress=progress)
     t_ci = time.perf_counter() - t
+    rss_ci = peak_rss_gib()
+    t_after = no_ci()
+    t_no_ci = 0.5 * (t_before + t_after)  # the load on a shared machine drifts: time it on both sides
     ratio = (t_ci - t_no_ci) / t_no_ci
-    print(f"with {args.bootstrap} identity replicates: {t_ci:.1f} s; replicates / no-CI = {ratio:.2f}", flush=True)
+    print(f"with {args.bootstrap} identity replicates: {t_ci:.1f} s; no CI again: {t_after:.1f} s; "
+          f"replicates / no-CI = {ratio:.2f}", flush=True)
 
     scores = SortedScores(y, s)
     plan = FoldPlan(scores, make_folds(y, seed=args.seed))
@@ -170,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         "n_identities": args.identities,
         "n_bootstrap": args.bootstrap,
         "seconds_no_ci": t_no_ci,
+        "seconds_no_ci_before_after": [t_before, t_after],
+        "peak_rss_gib_after_ci": rss_ci,
         "seconds_with_ci": t_ci,
         "replicates_over_no_ci": ratio,
         "with_ci_over_no_ci": t_ci / t_no_ci,
@@ -177,15 +187,16 @@ def main(argv: list[str] | None = None) -> int:
         "legacy_replicates_over_no_ci": legacy_ratio,
         "peak_rss_gib": peak_rss_gib(),
         "load_average": os.getloadavg(),
-        "auc": base.auc,
+        "auc": res.auc,
         "cis": d["cis"],
         "ci_variance_factor": d["ci_variance_factor"],
         "binning_check": check,
         "ci_half_widths": half,
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
     }
-    print(json.dumps({k: out[k] for k in ("replicates_over_no_ci", "legacy_replicates_over_no_ci", "peak_rss_gib",
-                                          "binning_check", "ci_half_widths")}, indent=1))
+    keys = ("replicates_over_no_ci", "legacy_replicates_over_no_ci", "peak_rss_gib_after_ci", "binning_check",
+            "ci_half_widths")
+    print(json.dumps({k: out[k] for k in keys}, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=1, default=float) + "\n")

@@ -12,10 +12,10 @@ from facemetric.verify.accuracy import FoldPlan
 from facemetric.verify.bootstrap import (
     ReplicatePlan,
     curve_metrics,
+    exact_figures,
     operating_fars,
     percentile_ci,
     run_replicates,
-    exact_figures,
     unit_draws,
 )
 from facemetric.verify.curves import SortedScores
@@ -65,7 +65,7 @@ def engine_figures(plan, atoms, w_pairs, far_points):
 @pytest.mark.parametrize("ties", [False, True])
 def test_binned_figures_equal_exact_weighted_figures(ties):
     """For any pair weights, the histogram figures equal sklearn and the exact weighted code."""
-    y, s, a, b, folds = protocol(1, ties=ties)
+    y, s, _, _, folds = protocol(1, ties=ties)
     scores = SortedScores(y, s)
     plan = ReplicatePlan.build([scores], folds, resampling_units(y.size))
     assert plan.bins[0].exact
@@ -109,7 +109,7 @@ def test_identity_replicates_equal_explicit_pigeonhole_resampling():
 
 
 def test_pair_resampling_is_stratified_and_matches_a_loop_in_distribution():
-    y, s, a, b, folds = protocol(4, n_gen=200, n_imp=100)
+    y, s, _, _, folds = protocol(4, n_gen=200, n_imp=100)
     scores = SortedScores(y, s)
     plan = ReplicatePlan.build([scores], folds, resampling_units(y.size))
     w = plan.pair_weights(np.random.default_rng(0), 400, only_two=False)
@@ -189,7 +189,7 @@ def test_quantised_bins_keep_point_estimates_and_move_replicates_little():
 
 
 def test_paired_test_uses_the_same_identity_draws_for_both_systems():
-    y, s, a, b, folds = protocol(8, n_id=50, n_gen=250, n_imp=250)
+    y, s, a, b, _ = protocol(8, n_id=50, n_gen=250, n_imp=250)
     other = s + np.random.default_rng(0).normal(0, 0.8, s.size)
     same = paired_test(y, s, s, groups=(a, b), n_bootstrap=200, seed=0)
     assert same.difference == 0 and same.p_value == 1.0 and same.ci == (0.0, 0.0)
@@ -204,7 +204,7 @@ def test_paired_test_uses_the_same_identity_draws_for_both_systems():
 
 def test_paired_identity_difference_matches_explicit_resampling_before_shrinkage():
     """Replicate differences come from the same explicit pigeonhole resample for both systems."""
-    y, s, a, b, folds = protocol(9)
+    y, s, a, b, _ = protocol(9)
     other = 0.5 * s + np.random.default_rng(2).normal(0, 1, s.size)
     units = resampling_units(y.size, groups=(a, b))
     systems = [SortedScores(y, s), SortedScores(y, other)]
@@ -221,7 +221,7 @@ def test_paired_identity_difference_matches_explicit_resampling_before_shrinkage
 
 
 def test_run_replicates_without_identities_has_no_shrinkage():
-    y, s, a, b, folds = protocol(10)
+    y, s, _, _, folds = protocol(10)
     scores = SortedScores(y, s)
     plan = ReplicatePlan.build([scores], folds, resampling_units(y.size, folds=folds, resample="fold"))
     reps = run_replicates(plan, n_bootstrap=50, seed=0, far_points=[np.array([])],

@@ -27,14 +27,14 @@ binned point estimate (zero when every distinct score has its own bin).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from facemetric.errors import ConfigError, InputError
 from facemetric.verify import binned
-from facemetric.verify.accuracy import FoldPlan, check_folds, make_folds
+from facemetric.verify.accuracy import FoldPlan, check_folds
 from facemetric.verify.curves import (
     DEFAULT_FARS,
     SortedScores,
@@ -93,7 +93,7 @@ def curve_metrics(scores: SortedScores, weights: np.ndarray | None, fars: Iterab
 
 def operating_fars(scores: SortedScores, fars: tuple[float, ...]) -> np.ndarray:
     """The FPR at which each TAR@FAR point estimate is read (NaN where the FAR is not measurable)."""
-    fpr, tpr, n_neg = scores.rates()
+    fpr, _, n_neg = scores.rates()
     out = np.full(len(fars), np.nan)
     for j, far in enumerate(fars):
         if far * n_neg >= 1.0 - 1e-9:
@@ -265,16 +265,21 @@ class ReplicatePlan:
         plan = cls(y, n_folds, systems, bins, [FoldBins.of(b) for b in bins], units)
         base = y.astype(np.int64) * n_folds + fold_index
         cells = []
-        for s, b in zip(systems, bins):
+        for i, (s, b) in enumerate(zip(systems, bins)):
             bin_of = np.empty(y.size, dtype=np.int64)
-            bin_of[s.order] = b.bin_sorted
-            cells.append(base * b.n_bins + bin_of)
+            bin_of[s.order] = b.bin_sorted if n_folds > 1 else b.run_of_bin[b.bin_sorted]
+            cells.append(base * plan.n_columns(i) + bin_of)
         two = np.zeros(y.size, dtype=bool) if units.ends is None else units.ends[:, 1] != NO_UNIT
         plan.cell_atoms = _atoms([*cells, two.astype(np.int64)], cells, y, two)
         if units.ends is not None:
             ua, ub = units.ends[:, 0], units.ends[:, 1]
             plan.unit_atoms = _atoms([*cells, ua, ub], cells, y, two, ua, ub)
         return plan
+
+    def n_columns(self, system: int) -> int:
+        """Score columns of a histogram: bins (for the k-fold search), or with one fold runs."""
+        b = self.bins[system]
+        return b.n_bins if self.n_folds > 1 else b.n_runs
 
     # ---- weights of atoms, one row per replicate
 
@@ -285,7 +290,7 @@ class ReplicatePlan:
         Counts are small integers, exact in float32 (below 2**24 per cell and block).
         """
         atoms = self.unit_atoms
-        n_bins = self.bins[system].n_bins
+        n_bins = self.n_columns(system)
         n_cells = 2 * self.n_folds * n_bins
         n_rep = draws.shape[1]
         W = np.ascontiguousarray(draws, dtype=np.float32)
@@ -321,14 +326,19 @@ class ReplicatePlan:
     # ---- histograms and figures
 
     def histogram(self, atoms: Atoms, w: np.ndarray, system: int) -> np.ndarray:
-        """``(R, 2, n_folds, n_bins)`` weight per (label, fold, bin) cell (``w`` is ``(R, n_atoms)``)."""
-        n_bins = self.bins[system].n_bins
+        """``(R, 2, n_folds, n_columns)`` weight per (label, fold, bin) cell (``w`` is ``(R, n_atoms)``)."""
+        n_bins = self.n_columns(system)
         n_cells = 2 * self.n_folds * n_bins
         cells = atoms.cells[system]
-        H = np.empty((w.shape[0], n_cells))
-        for r in range(w.shape[0]):
-            H[r] = np.bincount(cells, weights=w[r], minlength=n_cells)
-        return H.reshape(w.shape[0], 2, self.n_folds, n_bins)
+        n_rep = w.shape[0]
+        if n_rep * cells.size <= CHUNK_CELLS // 8:  # small: one bincount for all replicates
+            idx = cells[None, :] + (np.arange(n_rep) * n_cells)[:, None]
+            H = np.bincount(idx.ravel(), weights=w.ravel(), minlength=n_rep * n_cells).reshape(n_rep, n_cells)
+        else:
+            H = np.empty((n_rep, n_cells))
+            for r in range(n_rep):
+                H[r] = np.bincount(cells, weights=w[r], minlength=n_cells)
+        return H.reshape(n_rep, 2, self.n_folds, n_bins)
 
     def figures(self, H: np.ndarray, system: int, far_points: np.ndarray) -> dict[str, np.ndarray]:
         """AUC, EER, TAR at ``far_points`` and mean k-fold accuracy per replicate from cell weights
@@ -336,7 +346,10 @@ class ReplicatePlan:
         size in the protocol (rates do not change; the accuracy's class mix does)."""
         b = self.bins[system]
         n_rep = H.shape[0]
-        Hc = np.add.reduceat(H.sum(axis=2), b.run_starts, axis=2)  # runs are consecutive bins
+        if self.n_folds > 1:
+            Hc = np.add.reduceat(H.sum(axis=2), b.run_starts, axis=2)  # runs are consecutive bins
+        else:
+            Hc = H[:, :, 0]  # one fold: the histogram is over runs already
         c = binned.curves(Hc[:, 1], Hc[:, 0])
         tar = np.full((len(far_points), n_rep), np.nan)
         for j, f in enumerate(far_points):
@@ -653,7 +666,7 @@ def paired_test(
         raise ConfigError("The 'n_bootstrap' parameter of paired_test must be >= 1. Got 0 instead.")
     confidence = check_confidence(confidence)
     y, sa = check_scores(y_true, score_a)
-    y_b, sb = check_scores(y_true, score_b)
+    _, sb = check_scores(y_true, score_b)
     if sa.size != sb.size:
         raise InputError(f"score_a has {sa.size} scores but score_b has {sb.size}; score the same pairs")
     key, far = _metric_name(metric)

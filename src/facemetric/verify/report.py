@@ -93,7 +93,7 @@ def report_table(report: dict[str, Any], title: str = "verification"):
     from rich.table import Table
 
     cis = report.get("cis", {})
-    conf = int(round(100 * report.get("confidence", 0.95)))
+    conf = round(100 * report.get("confidence", 0.95))
     caption = None
     if cis and report.get("resample"):
         what = RESAMPLED.get(report["resample"], report["resample"])

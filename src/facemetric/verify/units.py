@@ -58,7 +58,7 @@ def _unit_codes(values: Any, n: int, what: str) -> tuple[np.ndarray, np.ndarray]
         missing = np.zeros(n, dtype=bool)
     else:
         arr = arr.astype(object)
-        missing = np.array([v is None or (isinstance(v, float) and v != v) or str(v) == "" for v in arr])
+        missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "" for v in arr])
         arr = np.where(missing, "", arr).astype(str)
     return arr, missing
 
