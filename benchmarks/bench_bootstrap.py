@@ -65,15 +65,9 @@ def exact_tpr_at(scores, w, target):
 def binning_check(y, s, a, b, folds, n_reps: int, fars, seed: int) -> dict:
     """Max |binned - exact| per figure over ``n_reps`` identity replicates."""
     from facemetric.verify.accuracy import FoldPlan
-    from facemetric.verify.bootstrap import (
-        ReplicatePlan,
-        _point,
-        curve_metrics,
-        exact_figures,
-        operating_fars,
-        unit_draws,
-    )
+    from facemetric.verify.bootstrap import curve_metrics, exact_figures, operating_fars
     from facemetric.verify.curves import SortedScores
+    from facemetric.verify.replicates import ReplicatePlan, point_figures, unit_draws
     from facemetric.verify.units import NO_UNIT, resampling_units
 
     scores = SortedScores(y, s)
@@ -81,7 +75,7 @@ def binning_check(y, s, a, b, folds, n_reps: int, fars, seed: int) -> dict:
     plan = ReplicatePlan.build([scores], folds, units)
     fold_plan = FoldPlan(scores, folds)
     f0 = operating_fars(scores, fars)
-    point = _point(plan, 0, f0)
+    point = point_figures(plan, 0, f0)
     exact0 = exact_figures(scores, fold_plan, fars)
     draws = unit_draws(np.random.default_rng(seed), units.n_units, n_reps)
     got = plan.figures(plan.unit_histogram(draws, 0), 0, f0)

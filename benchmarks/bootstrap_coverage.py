@@ -28,8 +28,9 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
 
-from facemetric.verify.bootstrap import ReplicatePlan, bootstrap_from_plans, percentile_ci, unit_draws
+from facemetric.verify.bootstrap import bootstrap_from_plans, percentile_ci
 from facemetric.verify.curves import SortedScores
+from facemetric.verify.replicates import ReplicatePlan, unit_draws
 from facemetric.verify.units import resampling_units
 
 LFW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lfw" / "pairs.txt"

@@ -10,15 +10,14 @@ from facemetric.errors import ConfigError, InputError
 from facemetric.verify import bootstrap_cis, evaluate_scores, paired_test
 from facemetric.verify.accuracy import FoldPlan
 from facemetric.verify.bootstrap import (
-    ReplicatePlan,
     curve_metrics,
     exact_figures,
     operating_fars,
     percentile_ci,
     run_replicates,
-    unit_draws,
 )
 from facemetric.verify.curves import SortedScores
+from facemetric.verify.replicates import ReplicatePlan, unit_draws
 from facemetric.verify.units import NO_UNIT, resampling_units
 
 
