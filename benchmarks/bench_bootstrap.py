@@ -18,7 +18,8 @@ LFW or CFP; scores carry a per-identity random effect. Timed in one process:
   threshold search under pair weights), timed ``--legacy-reps`` times, times ``n_bootstrap``.
 
 It prints ``(with_ci - no_ci) / no_ci``, the replicates' cost in units of the evaluation
-without CIs (target <= 15), and the legacy figure. It then draws ``--check-reps`` identity
+without CIs (target <= 15), in wall-clock seconds and in this process's CPU seconds (less
+sensitive to other jobs on a shared machine), and the legacy figure. It then draws ``--check-reps`` identity
 replicates and compares the binned figures (shifted by exact - binned point estimate, as the
 library does) with the exact figures of the same per-pair weights ``W[a] * W[b]``.
 """
@@ -122,13 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{n:,} pairs over {args.identities:,} identities; {os.environ.get('OMP_NUM_THREADS', '?')} threads",
           flush=True)
 
-    def no_ci() -> float:
-        t = time.perf_counter()
+    def no_ci() -> tuple[float, float]:
+        t, c = time.perf_counter(), time.process_time()
         evaluate_scores(y, s, n_bootstrap=0, seed=args.seed)
-        return time.perf_counter() - t
+        return time.perf_counter() - t, time.process_time() - c
 
-    t_before = no_ci()
-    print(f"no CI: {t_before:.1f} s", flush=True)
+    t_before, c_before = no_ci()
+    print(f"no CI: {t_before:.1f} s ({c_before:.1f} s CPU)", flush=True)
 
     done = [0]
     t_last = [time.perf_counter()]
@@ -139,28 +140,34 @@ def main(argv: list[str] | None = None) -> int:
             t_last[0] = time.perf_counter()
             print(f"  {done[0]} / {args.bootstrap} replicates", flush=True)
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = evaluate_scores(y, s, groups=(a, b), n_bootstrap=args.bootstrap, seed=args.seed, progress=progress)
-    t_ci = time.perf_counter() - t
+    t_ci, c_ci = time.perf_counter() - t, time.process_time() - c
     rss_ci = peak_rss_gib()
-    t_after = no_ci()
+    t_after, c_after = no_ci()
     t_no_ci = 0.5 * (t_before + t_after)  # the load on a shared machine drifts: time it on both sides
+    c_no_ci = 0.5 * (c_before + c_after)
     ratio = (t_ci - t_no_ci) / t_no_ci
-    print(f"with {args.bootstrap} identity replicates: {t_ci:.1f} s; no CI again: {t_after:.1f} s; "
-          f"replicates / no-CI = {ratio:.2f}", flush=True)
+    cpu_ratio = (c_ci - c_no_ci) / c_no_ci  # CPU seconds of this process: less sensitive to other jobs
+    print(f"with {args.bootstrap} identity replicates: {t_ci:.1f} s ({c_ci:.1f} s CPU); no CI again: "
+          f"{t_after:.1f} s ({c_after:.1f} s CPU); replicates / no-CI = {ratio:.2f} wall, {cpu_ratio:.2f} CPU",
+          flush=True)
 
     scores = SortedScores(y, s)
     plan = FoldPlan(scores, make_folds(y, seed=args.seed))
     rng = np.random.default_rng(1)
+    c = time.process_time()
     t = time.perf_counter()
     for _ in range(args.legacy_reps):
         w = np.bincount(rng.integers(0, n, n), minlength=n)
         curve_metrics(scores, w, DEFAULT_FARS)
         plan.evaluate(w)
     t_legacy = (time.perf_counter() - t) / args.legacy_reps
+    c_legacy = (time.process_time() - c) / args.legacy_reps
     legacy_ratio = t_legacy * args.bootstrap / t_no_ci
-    print(f"legacy per-pair replicate: {t_legacy:.2f} s; {args.bootstrap} of them / no-CI = {legacy_ratio:.0f}",
-          flush=True)
+    legacy_cpu_ratio = c_legacy * args.bootstrap / c_no_ci
+    print(f"legacy per-pair replicate: {t_legacy:.2f} s; {args.bootstrap} of them / no-CI = {legacy_ratio:.0f} wall, "
+          f"{legacy_cpu_ratio:.0f} CPU", flush=True)
 
     check = binning_check(y, s, a, b, make_folds(y, seed=args.seed), args.check_reps, (1e-2, 1e-3, 1e-4),
                           args.seed + 5)
@@ -173,12 +180,16 @@ def main(argv: list[str] | None = None) -> int:
         "n_bootstrap": args.bootstrap,
         "seconds_no_ci": t_no_ci,
         "seconds_no_ci_before_after": [t_before, t_after],
+        "cpu_seconds_no_ci_before_after": [c_before, c_after],
+        "cpu_seconds_with_ci": c_ci,
+        "cpu_replicates_over_no_ci": cpu_ratio,
         "peak_rss_gib_after_ci": rss_ci,
         "seconds_with_ci": t_ci,
         "replicates_over_no_ci": ratio,
         "with_ci_over_no_ci": t_ci / t_no_ci,
         "legacy_seconds_per_replicate": t_legacy,
         "legacy_replicates_over_no_ci": legacy_ratio,
+        "legacy_cpu_replicates_over_no_ci": legacy_cpu_ratio,
         "peak_rss_gib": peak_rss_gib(),
         "load_average": os.getloadavg(),
         "auc": res.auc,
@@ -188,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "ci_half_widths": half,
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
     }
-    keys = ("replicates_over_no_ci", "legacy_replicates_over_no_ci", "peak_rss_gib_after_ci", "binning_check",
+    keys = ("replicates_over_no_ci", "cpu_replicates_over_no_ci", "legacy_replicates_over_no_ci", "peak_rss_gib_after_ci", "binning_check",
             "ci_half_widths")
     print(json.dumps({k: out[k] for k in keys}, indent=1))
     if args.out:
