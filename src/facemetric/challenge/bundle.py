@@ -55,7 +55,7 @@ def _check_disjoint(train: DescriptorSet, test: DescriptorSet) -> None:
     shared_ids = np.intersect1d(train.ids, test.ids)
     if shared_ids.size:
         raise InputError(
-            f"{shared_ids.size} test image(s) are also in the training set, e.g. {shared_ids[0]!r}; "
+            f"{shared_ids.size} test image(s) are also in the training set, e.g. {str(shared_ids[0])!r}; "
             "remove them from the training descriptors"
         )
     train_people = set(train.labels.tolist()) - {""}
@@ -64,7 +64,7 @@ def _check_disjoint(train: DescriptorSet, test: DescriptorSet) -> None:
     if overlap:
         raise InputError(
             f"{len(overlap)} identit(y/ies) appear in both training and test descriptors, "
-            f"e.g. {overlap[0]!r}; "
+            f"e.g. {str(overlap[0])!r}; "
             "train on identities that are not in the test pairs"
         )
 
