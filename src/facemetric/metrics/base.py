@@ -62,6 +62,13 @@ def l2_normalize(X: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     return X / np.maximum(norms, eps)
 
 
+def neg_sq_distances(Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
+    """``-||a - b||^2`` of every row of ``Za`` against every row of ``Zb`` (na, nb), float64, by one GEMM."""
+    sq = np.einsum("ij,ij->i", Za, Za, dtype=np.float64)[:, None] + np.einsum("ij,ij->i", Zb, Zb, dtype=np.float64)
+    sq -= 2.0 * (Za @ Zb.T)
+    return -np.maximum(sq, 0.0, out=sq)
+
+
 class SingletonIdentityWarning(UserWarning):
     """Identities with too few images were dropped before fitting a within-class statistic."""
 
@@ -98,6 +105,8 @@ class PairMetric(BaseEstimator):
     * ``needs_labels``: ``fit`` requires identity labels;
     * ``transductive``: the method looks at the test descriptors (reported as such);
     * ``is_projection``: ``transform`` is defined;
+    * ``dot_product_scores``: ``score_prepared(Za, Zb)`` is the dot product of aligned rows, so the
+      scores of every row against every row are one matrix product (1:N search runs it in float32);
     * ``_parameter_constraints``: what each hyperparameter may be, checked first thing in ``fit``;
     * ``family``: the group ``facemetric methods`` lists it in (one of
       :data:`facemetric.metrics.catalog.FAMILIES`).
@@ -107,6 +116,7 @@ class PairMetric(BaseEstimator):
     needs_labels: ClassVar[bool] = True
     transductive: ClassVar[bool] = False
     is_projection: ClassVar[bool] = False
+    dot_product_scores: ClassVar[bool] = False
     min_features: ClassVar[int] = 1
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
 
@@ -235,9 +245,11 @@ class PairMetric(BaseEstimator):
     def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, *, block: int = 256) -> np.ndarray:
         """Scores of every row of prepared ``Za`` against every row of prepared ``Zb``, shape (na, nb).
 
-        Default: ``score_prepared`` on blocks of broadcast pairs. Metrics whose score is a dot
-        product of prepared rows override it with a matrix product.
+        Metrics with ``dot_product_scores`` get ``Za @ Zb.T``; the default is ``score_prepared`` on
+        blocks of broadcast pairs, which metrics with another closed form override.
         """
+        if self.dot_product_scores:
+            return (Za @ Zb.T).astype(np.float64)
         out = np.empty((Za.shape[0], Zb.shape[0]), dtype=np.float64)
         step = max(1, (block * block) // max(Zb.shape[0], 1))
         for start in range(0, Za.shape[0], step):

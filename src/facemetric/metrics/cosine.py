@@ -12,12 +12,10 @@ class Cosine(PairMetric):
 
     family = "baselines"
     needs_labels = False
+    dot_product_scores = True
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         return l2_normalize(X)
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
         return rowwise_dot(Za, Zb)
-
-    def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, **_: object) -> np.ndarray:
-        return (Za @ Zb.T).astype(np.float64)

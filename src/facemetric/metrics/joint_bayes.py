@@ -36,3 +36,9 @@ class JointBayesian(TwoCovarianceMetric):
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
         return Za[:, -1] + Zb[:, -1] + rowwise_dot(Za[:, :-1], Zb[:, :-1])
+
+    def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, **_: object) -> np.ndarray:
+        r = (Za[:, :-1] @ Zb[:, :-1].T).astype(np.float64)
+        r += Za[:, -1, None].astype(np.float64)
+        r += Zb[:, -1].astype(np.float64)
+        return r

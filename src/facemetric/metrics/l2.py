@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import PairMetric
+from facemetric.metrics.base import PairMetric, neg_sq_distances
 
 
 class L2(PairMetric):
@@ -16,3 +16,6 @@ class L2(PairMetric):
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
         diff = Za - Zb
         return -np.sqrt(np.einsum("ij,ij->i", diff, diff))
+
+    def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, **_: object) -> np.ndarray:
+        return -np.sqrt(-neg_sq_distances(Za, Zb))

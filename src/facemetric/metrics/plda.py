@@ -33,3 +33,9 @@ class PLDA(TwoCovarianceMetric):
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
         r = Za[:, -1].astype(np.float64) + Zb[:, -1] + rowwise_dot(Za[:, :-1], Zb[:, :-1])
         return 0.5 * r + self.offset_
+
+    def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, **_: object) -> np.ndarray:
+        r = (Za[:, :-1] @ Zb[:, :-1].T).astype(np.float64)
+        r += Za[:, -1, None].astype(np.float64)
+        r += Zb[:, -1].astype(np.float64)
+        return 0.5 * r + self.offset_

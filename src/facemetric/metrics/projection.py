@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from facemetric.metrics.base import PairMetric, l2_normalize, rowwise_dot
+from facemetric.metrics.base import PairMetric, l2_normalize, neg_sq_distances, rowwise_dot
 
 SIMILARITIES = ("cosine", "euclidean")
 
@@ -26,6 +26,11 @@ class LinearProjection(PairMetric):
     similarity: ClassVar[str] = "cosine"
     #: L2-normalise descriptors before projecting; a subclass may make it a hyperparameter.
     normalize: ClassVar[bool] = True
+
+    @property
+    def dot_product_scores(self) -> bool:  # type: ignore[override]
+        """Cosine scores are dot products of the prepared (unit) rows; Euclidean ones are not."""
+        return self.similarity == "cosine"
 
     def _project(self, Z: np.ndarray) -> np.ndarray:
         """``(Z - mean_) @ components_.T``; a subclass with another linear map overrides this."""
@@ -40,3 +45,6 @@ class LinearProjection(PairMetric):
             return rowwise_dot(Za, Zb)
         diff = Za - Zb
         return -np.einsum("ij,ij->i", diff, diff)
+
+    def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, **kwargs: object) -> np.ndarray:
+        return super().score_matrix(Za, Zb) if self.dot_product_scores else neg_sq_distances(Za, Zb)

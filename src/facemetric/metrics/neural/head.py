@@ -36,6 +36,7 @@ class NeuralHead(PairMetric):
 
     family = "neural"
     is_projection = True
+    dot_product_scores = True
     _parameter_constraints = {
         "loss": [Options(sorted(LOSSES))],
         "miner": [Options(("auto", *MINERS))],
@@ -171,6 +172,3 @@ class NeuralHead(PairMetric):
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
         return rowwise_dot(Za, Zb)
-
-    def score_matrix(self, Za: np.ndarray, Zb: np.ndarray, **_: object) -> np.ndarray:
-        return (Za @ Zb.T).astype(np.float64)
