@@ -31,6 +31,8 @@ from facemetric.cli import (
     protocol,
     scale,
     score,
+    search,
+    templates,
 )
 from facemetric.cli.command import use_facemetric_classes
 from facemetric.cli.warnings_echo import clean_warnings
@@ -68,7 +70,7 @@ def _root(
 
 
 for _module in (info, methods, evaluate, extract, align, datasets, fit, score, benchmark, protocol, challenge,
-                scale):
+                scale, search, templates):
     _module.register(app)
 use_facemetric_classes(app)
 

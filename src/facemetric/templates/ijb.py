@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from facemetric.errors import ProtocolError
+from facemetric.errors import InputError, ProtocolError
 from facemetric.io.atomic import atomic_open
 from facemetric.templates.protocol import TemplateMap, TemplatePairs
+from facemetric.types import DescriptorSet
 
 
 def _lines(path: Path):
@@ -121,6 +122,18 @@ def read_face_scores(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
             raise ProtocolError(f"{path}:{number}: score {parts[-1]!r} is not a number") from None
         names.append(parts[0])
     return np.array(names, dtype=str), np.array(scores, dtype=np.float64)
+
+
+def quality_weights(path: str | Path, descriptors: DescriptorSet, what: str) -> np.ndarray:
+    """One weight per descriptor of ``descriptors`` from a ``*_name_5pts_score.txt`` file, matched by image id."""
+    names, scores = read_face_scores(path)
+    order = np.argsort(names)
+    pos = np.clip(np.searchsorted(names[order], descriptors.ids), 0, max(names.size - 1, 0))
+    found = names[order][pos] == descriptors.ids
+    if not found.all():
+        raise InputError(f"{path}: has no quality score for {int((~found).sum())} image(s) of the {what}, e.g. "
+                         f"{str(descriptors.ids[~found][0])!r}; give a score for every image")
+    return scores[order][pos]
 
 
 def _check_token(value: str, path: Path) -> str:
