@@ -125,7 +125,7 @@ def test_lfw_search_with_a_fitted_plda_model(tmp_path, capsys, lfw_descriptors):
     is_train = np.isin(ds.labels, train_people)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plda = make_metric("plda").fit_descriptors(ds.subset(np.flatnonzero(is_train)))
+        plda = make_metric("plda", n_iter=0).fit_descriptors(ds.subset(np.flatnonzero(is_train)))
     save_model(plda, tmp_path / "plda")
     gallery, probes = _split(tmp_path, ds.subset(np.flatnonzero(~is_train)))
     code, _, err = _run(capsys, "search", tmp_path / "g.npz", tmp_path / "p.npz", "--model", tmp_path / "plda",

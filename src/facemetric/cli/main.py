@@ -20,6 +20,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 
 from facemetric.cli import (
     align,
+    all_pairs,
     benchmark,
     challenge,
     datasets,
@@ -69,8 +70,8 @@ def _root(
     """Metric learning and honest verification evaluation on face descriptors."""
 
 
-for _module in (info, methods, evaluate, extract, align, datasets, fit, score, benchmark, protocol, challenge,
-                scale, search, templates):
+for _module in (info, methods, evaluate, extract, align, datasets, fit, score, benchmark, protocol, challenge, scale,
+                search, templates, all_pairs):
     _module.register(app)
 use_facemetric_classes(app)
 
