@@ -60,7 +60,7 @@ def all_pairs(
     if plots:
         result.save_roc_det(out_dir / "roc_det.png", ready.config["method"])
     for note in ready.notes:
-        console.print(note if note.startswith("warning:") else f"note: {note}", highlight=False)
+        console.print(note if note.startswith("warning:") else f"note: {note}", highlight=False, soft_wrap=True)
     from rich.table import Table
 
     table = Table(title=f"{ready.config['method']}: all {result.n_pairs:,} pairs ({result.n_genuine:,} genuine)")
@@ -73,7 +73,7 @@ def all_pairs(
         table.add_row(f"TAR@FAR={far_key(far)}", text)
     table.add_row("ROC-AUC (histogram)", f"{result.auc:.5f}")
     out.print(table)
-    console.print(f"report written to {out_dir / 'report.json'}", highlight=False)
+    console.print(f"report written to {out_dir / 'report.json'}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

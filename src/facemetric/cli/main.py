@@ -25,6 +25,7 @@ from facemetric.cli import (
     challenge,
     datasets,
     evaluate,
+    export,
     extract,
     fit,
     info,
@@ -71,7 +72,7 @@ def _root(
 
 
 for _module in (info, methods, evaluate, extract, align, datasets, fit, score, benchmark, protocol, challenge, scale,
-                search, templates, all_pairs):
+                search, templates, all_pairs, export):
     _module.register(app)
 use_facemetric_classes(app)
 

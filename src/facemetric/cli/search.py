@@ -96,9 +96,9 @@ def search(
         if "fnir_at_fpir" in report:
             save_identification_det({name: run.result.det(open_set_rank)}, out_dir / "det.png")
     for note in run.notes:
-        console.print(note if note.startswith("warning:") else f"note: {note}", highlight=False)
+        console.print(note if note.startswith("warning:") else f"note: {note}", highlight=False, soft_wrap=True)
     out.print(_table(report))
-    console.print(f"report written to {out_dir / 'report.json'}", highlight=False)
+    console.print(f"report written to {out_dir / 'report.json'}", highlight=False, soft_wrap=True)
 
 
 def _pct(value) -> str:

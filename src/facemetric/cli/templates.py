@@ -44,7 +44,7 @@ def build(
     write_template_pair_label(pairs, out_dir / f"{name}_template_pair_label.txt")
     n_gen = int(pairs.labels.sum())
     console.print(f"{tmap.template_ids.size} templates of {len(tmap)} images; {n_gen} genuine and "
-                  f"{len(pairs) - n_gen} impostor pairs written to {out_dir}", highlight=False)
+                  f"{len(pairs) - n_gen} impostor pairs written to {out_dir}", highlight=False, soft_wrap=True)
 
 
 @templates_app.command("split")
@@ -73,7 +73,7 @@ def split(
     save_descriptors(p, probes)
     non_mated = int((~np.isin(p.labels, g.labels)).sum())
     console.print(f"gallery: {len(g)} images of {len(set(g.labels.tolist()))} identities -> {gallery}; probes: "
-                  f"{len(p)} images ({non_mated} non-mated) -> {probes}", highlight=False)
+                  f"{len(p)} images ({non_mated} non-mated) -> {probes}", highlight=False, soft_wrap=True)
 
 
 @templates_app.command("verify")
@@ -119,9 +119,9 @@ def verify(
         save_roc(curves, out_dir / "roc.png")
         save_det(curves, out_dir / "det.png")
     for note in run.notes:
-        console.print(note if note.startswith("warning:") else f"note: {note}", highlight=False)
+        console.print(note if note.startswith("warning:") else f"note: {note}", highlight=False, soft_wrap=True)
     out.print(report_table(report, title=f"{run.config['method']} on template pairs"))
-    console.print(f"report written to {out_dir / 'report.json'}", highlight=False)
+    console.print(f"report written to {out_dir / 'report.json'}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
