@@ -71,6 +71,17 @@ def test_histogram_reading_is_conservative_when_the_tail_does_not_fit():
             assert fpr_at <= far  # the histogram's threshold keeps the FAR promise
 
 
+def test_without_the_histogram_the_figures_are_the_same():
+    X, y = _data(n=700, seed=2)
+    metric = _fitted("cosine", X, y)
+    full = all_pairs_tar_at_far(metric, X, y, block=256)
+    lean = all_pairs_tar_at_far(metric, X, y, block=256, histogram=False)
+    np.testing.assert_equal(lean.tar_at_far, full.tar_at_far)
+    assert np.isnan(lean.auc) and not np.isnan(full.auc)
+    with pytest.raises(ConfigError, match="tail budget"):
+        all_pairs_tar_at_far(metric, X, y, block=256, histogram=False, tail_budget=800)
+
+
 def test_keys_order_like_scores_and_edges_invert_them():
     v = np.array([[-np.inf, -3.5, -1e-30, -0.0, 0.0, 1e-30, 0.25, 0.2500001, 7.0, np.inf]], np.float32)
     k = score_keys(v)[0]

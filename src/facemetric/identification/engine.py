@@ -5,8 +5,9 @@ budget, so its cost is the matrix products (BLAS) plus a few passes over each bl
 
 * the running top-k of every probe is updated from a block only where a score beats the probe's
   current k-th best. Each row of the block is cut into segments of ``SEGMENT`` columns; one max
-  per segment tells which segments can hold a candidate, and only those are read again. Once the
-  first blocks have set the thresholds, almost no segment qualifies;
+  per segment tells which segments can hold a candidate, and only those are read again. Gallery
+  blocks start narrow and double in width, so that the first ones set the thresholds at little
+  cost; after them almost no segment qualifies;
 * for mated probes, the number of non-mated gallery entries scoring at least the mate's score is
   counted block by block (one comparison per score): the rank of the mate is exact at any depth,
   with no list of candidates.
@@ -24,7 +25,8 @@ from typing import Any, Callable
 import numpy as np
 
 SEGMENT = 128
-DENSE_FRACTION = 0.125  # more candidate segments than this share of a block: exact top-k of the whole block
+DENSE_FRACTION = 0.5  # more candidate segments than this share of a block: exact top-k of the whole block
+FIRST_BLOCK = 2048  # gallery blocks start this wide and double: the first ones set the thresholds cheaply
 DEFAULT_BUDGET = 256 << 20  # bytes of scores held at once
 
 
@@ -193,8 +195,7 @@ def search_range(
     itemsize = np.dtype(dtype).itemsize
     bp, bg = block_sizes(n_probes, hi - lo, itemsize, budget)
     has_mate = None if mate_score is None else np.isfinite(mate_score)
-    for g0 in range(lo, hi, bg):
-        g1 = min(hi, g0 + bg)
+    for g0, g1 in _gallery_blocks(lo, hi, bg):
         G = gallery_block(g0, g1)
         for p0 in range(0, n_probes, bp):
             p1 = min(n_probes, p0 + bp)
@@ -207,6 +208,16 @@ def search_range(
         if on_block is not None:
             on_block(g1 - g0)
     return state
+
+
+def _gallery_blocks(lo: int, hi: int, widest: int):
+    """Column ranges of the gallery blocks: widths FIRST_BLOCK, 2 x, 4 x ... up to ``widest``."""
+    width = min(widest, FIRST_BLOCK)
+    g0 = lo
+    while g0 < hi:
+        g1 = min(hi, g0 + width)
+        yield g0, g1
+        g0, width = g1, min(widest, 2 * width)
 
 
 def _mask(S: np.ndarray, p0: int, g0: int, g1: int, mask_lo: np.ndarray, mask_hi: np.ndarray) -> None:
