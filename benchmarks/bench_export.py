@@ -77,11 +77,11 @@ def main() -> None:
             metric = make_metric(name, **params).fit(X, y.astype(str))
         sess = session(score_model(metric), threads)
 
-        def lib():
+        def lib(metric=metric):
             return np.concatenate([metric.pair_score(A[i:i + args.batch], B[i:i + args.batch])
                                    for i in range(0, args.pairs, args.batch)])
 
-        def onnx():
+        def onnx(sess=sess):
             return np.concatenate([sess.run(None, {"a": A[i:i + args.batch], "b": B[i:i + args.batch]})[0]
                                    for i in range(0, args.pairs, args.batch)])
 

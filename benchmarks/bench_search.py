@@ -15,7 +15,8 @@ its peak resident memory (``ru_maxrss``, the 2 GiB gallery included) is its own:
 * ``numpy``: for chunks of ``--ref-chunk`` (128) probes, ``Q @ G.T`` then ``np.argpartition`` of
   the whole chunk x gallery score matrix, then a sort of the k best (peak: the gallery plus a
   128 x 1M score matrix and its int64 argpartition);
-* ``faiss``: ``faiss.IndexFlatIP`` over the same gallery (skipped when faiss is not installed).
+* ``faiss``: ``faiss.IndexFlatIP`` over the same gallery (``pip install -e '.[bench]'``; skipped when
+  faiss is not installed).
 
 Because the machine is shared, the ratio also comes from an ``alternating`` phase: facemetric and
 numpy alternate in one process on the first ``--alt-probes`` probes, best of ``--repeats``.
@@ -118,7 +119,8 @@ def phase(args) -> dict:
 
 
 def run(name: str, argv: list[str]) -> dict | None:
-    proc = subprocess.run([sys.executable, __file__, "--phase", name, *argv], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, __file__, "--phase", name, *argv], capture_output=True, text=True,
+                          check=False)
     if proc.returncode:
         if name == "faiss" and "No module named 'faiss'" in proc.stderr:
             return None
@@ -170,7 +172,8 @@ def main() -> None:
     parser.add_argument("--phase", choices=["facemetric", "numpy", "faiss", "alternating"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.markdown:
-        print(markdown(json.loads(open(args.markdown).read())))
+        with open(args.markdown) as fh:
+            print(markdown(json.load(fh)))
         return
     if args.phase:
         print(json.dumps(phase(args)))

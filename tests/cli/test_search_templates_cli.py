@@ -161,7 +161,7 @@ def test_search_writes_the_interface_fields(tmp_path, capsys):
 
 
 def test_search_with_gallery_and_probe_template_files(tmp_path, capsys):
-    g, p = _split(tmp_path)
+    _, p = _split(tmp_path)
     tmap = TemplateMap(p.ids, np.unique(p.labels, return_inverse=True)[1] + 1, np.arange(len(p)))
     write_face_tid_mid(tmap, tmp_path / "probe_face_tid_mid.txt")
     code, _, err = _run(capsys, "search", tmp_path / "g.npz", tmp_path / "p.npz", "--probe-templates",
@@ -181,7 +181,7 @@ def _one_line_error(code, err, *fragments):
 
 
 def test_bad_inputs_each_get_one_clear_error(tmp_path, capsys):
-    g, p = _split(tmp_path)
+    _split(tmp_path)
     save_descriptors(_set(backbone="other"), tmp_path / "other.npz")
     code, _, err = _run(capsys, "search", tmp_path / "g.npz", tmp_path / "other.npz", "--out", tmp_path / "s")
     _one_line_error(code, err, "different pipelines", "backbone='bb'", "backbone='other'")
@@ -229,3 +229,49 @@ def test_templates_build_verify_and_a_template_with_no_images(tmp_path, capsys):
     code, _, err = _run(capsys, "templates", "split", tmp_path / "d.npz", "--gallery", tmp_path / "g.npz", "--probes",
                         tmp_path / "p.npz", "--non-mated-fraction", "2")
     _one_line_error(code, err, "non_mated_fraction")
+
+
+def test_all_pairs_cli_reports_exact_tar_at_far(tmp_path, capsys):
+    ds = _set(n_ids=40, per_id=5, seed=3)
+    save_descriptors(ds, tmp_path / "d.npz")
+    code, out, err = _run(capsys, "all-pairs", tmp_path / "d.npz", "--out", tmp_path / "a", "--no-progress",
+                          "--block", "128")
+    assert code == 0, err
+    report = json.loads((tmp_path / "a" / "report.json").read_text())
+    from facemetric.verify.curves import tar_at_far
+
+    Z = ds.X / np.linalg.norm(ds.X, axis=1, keepdims=True)
+    order = np.argsort(ds.labels, kind="stable")
+    ia, ib = np.triu_indices(len(ds), 1)
+    S = (Z[order] @ Z[order].T)[ia, ib]
+    expected = tar_at_far((ds.labels[order][ia] == ds.labels[order][ib]).astype(int), S, (1e-1, 1e-2, 1e-3))
+    assert report["n_pairs"] == ia.size and report["n_genuine"] == 40 * 10
+    for far, value in expected.items():
+        assert report["tar_at_far"][f"{far:.0e}".replace("e-0", "e-")] == pytest.approx(value, abs=1e-12)
+    assert report["tar_at_far"]["1e-6"] is None  # 19,500 impostor pairs cannot measure 1e-6
+    assert (tmp_path / "a" / "roc_det.png").stat().st_size > 0 and "TAR@FAR=1e-3" in out
+
+
+@pytest.mark.parametrize("verb", [["search"], ["templates", "build"], ["templates", "split"], ["templates", "verify"],
+                                  ["all-pairs"], ["export"]])
+def test_new_verbs_have_help_with_an_example_and_docs(verb, capsys):
+    from pathlib import Path
+
+    assert main([*verb, "--help"]) == 0
+    help_text = capsys.readouterr().out
+    assert "Example" in help_text
+    docs = "".join(p.read_text() for p in (Path(__file__).resolve().parents[2] / "docs").glob("*.md"))
+    assert f"facemetric {' '.join(verb)} " in docs
+
+
+@pytest.mark.slow
+def test_search_on_a_local_dask_cluster_gives_the_same_report(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    _split(tmp_path)
+    args = ["search", tmp_path / "g.npz", tmp_path / "p.npz", "--no-progress", "--no-plots", "--candidates", "0"]
+    assert _run(capsys, *args, "--out", tmp_path / "one")[0] == 0
+    code, _, err = _run(capsys, *args, "--out", tmp_path / "dask", "--dask-workers", "2")
+    assert code == 0, err
+    one, dask = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("one", "dask"))
+    assert dask["config"]["engine"] == "dask.distributed"
+    assert dask["cmc"] == one["cmc"] and dask["fnir_at_fpir"] == one["fnir_at_fpir"]

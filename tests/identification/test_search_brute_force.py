@@ -146,7 +146,7 @@ def test_topk_search_is_argsort_and_shards_merge_exactly():
     expected = np.argsort(-full, axis=1, kind="stable")[:, :10]
     np.testing.assert_allclose(scores, np.take_along_axis(full, expected, 1), rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(index, expected)
-    mm = lambda P, B: P @ B.T  # noqa: E731
+    mm = lambda P, B: P @ B.T
     parts = [search_range(mm, Zq, lambda a, b: Zg[a:b], lo, hi, k=10) for lo, hi in ((0, 1000), (1000, 3000))]
     merged = merge_partials(parts).sorted()
     np.testing.assert_array_equal(merged[1], expected)

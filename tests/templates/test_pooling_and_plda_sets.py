@@ -99,7 +99,7 @@ def _stacked_llr(plda, ZA, ZB):
     m, Sb, Sw = plda.mean_.astype(np.float64), plda.between_, plda.within_
 
     def logpdf(Z):
-        n, d = Z.shape
+        n = Z.shape[0]
         cov = np.kron(np.ones((n, n)), Sb) + np.kron(np.eye(n), Sw)
         return multivariate_normal(np.tile(m, n), cov).logpdf(Z.ravel())
 

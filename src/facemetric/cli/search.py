@@ -65,14 +65,15 @@ def search(
                              ("--open-set-rank", open_set_rank, 1), ("--memory-budget", memory_mib, 1)):
         if value < low:
             raise ConfigError(f"{name} must be >= {low}; got {value}")
-    options = dict(method=method, model_dir=model, train_path=train, flip=flip, pool=pool,
-                   gallery_templates=gallery_templates, probe_templates=probe_templates, quality=quality,
-                   pooling=pooling, max_rank=max_rank, n_candidates=max(candidates, 1),
-                   open_set_rank=open_set_rank, budget=memory_mib << 20)
+    options = {"method": method, "model_dir": model, "train_path": train, "flip": flip, "pool": pool,
+               "gallery_templates": gallery_templates, "probe_templates": probe_templates, "quality": quality,
+               "pooling": pooling, "max_rank": max_rank, "n_candidates": max(candidates, 1),
+               "open_set_rank": open_set_rank, "budget": memory_mib << 20}
     with progress_bar(progress_enabled(None if progress else False)) as bar:
-        task = bar.add_task("search", total=None)
+        task = bar.add_task("gallery columns searched", total=None)
         if dask_workers is None and scheduler is None:
-            run = run_search(gallery, probes, runner=search_range, on_block=lambda n: bar.advance(task, n), **options)
+            run = run_search(gallery, probes, runner=search_range, on_block=lambda n: bar.advance(task, n),
+                             on_total=lambda n: bar.update(task, total=n), **options)
         else:
             from facemetric.scale import dask_client
             from facemetric.scale.search import DaskSearchRunner

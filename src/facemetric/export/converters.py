@@ -34,8 +34,8 @@ from facemetric.metrics.plda import PLDA
 from facemetric.metrics.wccn import WCCN
 from facemetric.normalize.asnorm import ASNorm
 from facemetric.normalize.calibrated import Calibrated
-from facemetric.normalize.cohort_norm import STD_FLOOR, CohortNorm
 from facemetric.normalize.calibration import logit
+from facemetric.normalize.cohort_norm import STD_FLOOR, CohortNorm
 from facemetric.normalize.fusion import WeightedFusion
 from facemetric.normalize.snorm import SNorm
 from facemetric.normalize.tnorm import TNorm

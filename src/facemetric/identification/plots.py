@@ -8,18 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from facemetric.io.atomic import atomic_path
-from facemetric.verify.plots import DetDisplay, thin
-
-
-def _pyplot():
-    from facemetric.errors import require
-
-    matplotlib = require("matplotlib", "core")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from facemetric.verify.plots import DetDisplay, pyplot, save_figure, thin
 
 
 @dataclass
@@ -31,7 +20,7 @@ class CmcDisplay:
 
     def plot(self, ax: Any = None) -> CmcDisplay:
         if ax is None:
-            ax = _pyplot().subplots()[1]
+            ax = pyplot().subplots()[1]
         ranks = np.arange(1, len(self.cmc) + 1)
         ax.plot(ranks, 100 * np.asarray(self.cmc), marker="o" if len(ranks) <= 30 else None, ms=3,
                 label=f"{self.name} (rank-1 {100 * self.cmc[0]:.2f}%)")
@@ -44,28 +33,21 @@ class CmcDisplay:
         return self
 
 
-def _save(fig: Any, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-    return Path(path)
-
-
 def save_cmc(curves: dict[str, np.ndarray], path_png: str | Path) -> Path:
     """One CMC figure for several systems ``{name: cmc}``."""
-    fig, ax = _pyplot().subplots(figsize=(6, 5))
+    fig, ax = pyplot().subplots(figsize=(6, 5))
     for name, curve in curves.items():
         CmcDisplay(np.asarray(curve), name).plot(ax)
-    return _save(fig, Path(path_png))
+    return save_figure(fig, path_png)
 
 
 def save_identification_det(curves: dict[str, tuple[np.ndarray, np.ndarray]], path_png: str | Path) -> Path:
     """The open-set DET (FNIR against FPIR, normal-deviate axes) for systems ``{name: (fpir, fnir)}``."""
-    fig, ax = _pyplot().subplots(figsize=(6, 5))
+    fig, ax = pyplot().subplots(figsize=(6, 5))
     for name, (fpir, fnir) in curves.items():
         fpir, fnir = thin(np.asarray(fpir), np.asarray(fnir))
         DetDisplay(fpr=fpir, fnr=fnir, name=name).plot(ax)
     ax.set_xlabel("false positive identification rate (FPIR)")
     ax.set_ylabel("false negative identification rate (FNIR)")
     ax.set_title("Identification DET (open set)")
-    return _save(fig, Path(path_png))
+    return save_figure(fig, path_png)

@@ -59,6 +59,7 @@ def run_search(
     budget: int = DEFAULT_BUDGET,
     runner: Runner = search_range,
     on_block: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> SearchRun:
     """Search PROBES against GALLERY (see ``facemetric search --help``)."""
     g_name, p_name = f"gallery {gallery_path}", f"probes {probes_path}"
@@ -82,13 +83,17 @@ def run_search(
                               g_weights)
     else:
         g_groups = None
-    p_groups = None
+    p_groups, notes = None, list(ready.notes)
     if probe_templates is not None:
         p_groups = Groups.from_map(load_template_map(probe_templates), probes, p_weights, p_name)
+        unused = len(probes) - np.unique(p_groups.rows).size
+        if unused:
+            notes.append(f"{unused} of the {len(probes)} probe images belong to no template of {probe_templates} and "
+                         "were not searched")
     scorer = make_set_scorer(ready.metric, pooling)
     result = search(scorer, gallery, probes, gallery_groups=g_groups, probe_groups=p_groups,
-                    n_candidates=n_candidates, budget=budget, runner=runner, on_block=on_block)
-    notes = ready.notes + result.notes
+                    n_candidates=n_candidates, budget=budget, runner=runner, on_block=on_block, on_total=on_total)
+    notes += result.notes
     report = result.figures(max_rank=max_rank, fpirs=fpirs, open_set_rank=open_set_rank)
     report["config"] = {
         **ready.config, "gallery": str(gallery_path), "probes": str(probes_path),

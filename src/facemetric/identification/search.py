@@ -132,12 +132,14 @@ def search(
     budget: int = DEFAULT_BUDGET,
     runner: Runner = search_range,
     on_block: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> SearchResult:
     """Search ``probes`` against ``gallery`` (see the module docstring).
 
     ``gallery_groups``: gallery templates (``None``: every gallery image its own template, encoded
     block by block); ``probe_groups``: probe templates (``None``: every probe image searched alone).
-    ``runner`` runs the blocked pass (default: here; :mod:`facemetric.scale.search` shards it on Dask).
+    ``runner`` runs the blocked pass (default: here; :mod:`facemetric.scale.search` shards it on Dask);
+    ``on_total(n)`` is told the number of gallery columns, ``on_block(k)`` each block's columns, for progress.
     """
     if len(gallery) == 0:
         raise InputError("the gallery is empty: give a gallery descriptor set with at least one image")
@@ -170,6 +172,8 @@ def search(
         lost = int(((skip >= 0) & ~np.isfinite(mate)).sum())
         notes.append(f"{int((skip >= 0).sum())} probe image(s) are also gallery images: each was searched with itself "
                      f"left out of the gallery ({lost} of them then have no mate and count as non-mated)")
+    if on_total is not None:
+        on_total(int(g_subjects.size))
     options = {"k": k, "mate_score": mate, "mask_lo": lo, "mask_hi": hi, "budget": budget, "dtype": dtype}
     if on_block is not None:
         options["on_block"] = on_block

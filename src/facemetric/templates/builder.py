@@ -52,7 +52,7 @@ def build_template_protocol(
     n_impostors = _check_int("n_impostors", n_impostors, 0)
     labels = identities(descriptors)
     rng = np.random.default_rng(seed)
-    names, codes = np.unique(labels, return_inverse=True)
+    codes = np.unique(labels, return_inverse=True)[1]
     rows_of = np.split(np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes))[:-1])
     images, template_ids, owner = [], [], []
     next_id = 1

@@ -46,7 +46,7 @@ class Groups:
 
     @property
     def n_templates(self) -> int:
-        return int(len(self.names))
+        return len(self.names)
 
     @property
     def sizes(self) -> np.ndarray:

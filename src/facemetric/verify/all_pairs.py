@@ -125,13 +125,13 @@ class AllPairsResult:
 
     def save_roc_det(self, path_png: str, name: str = "system") -> None:
         """ROC and DET side by side, from the histogram's curve."""
-        from facemetric.verify.plots import DetDisplay, RocDisplay, _pyplot, _save, thin
+        from facemetric.verify.plots import DetDisplay, RocDisplay, pyplot, save_figure, thin
 
-        fig, (ax_roc, ax_det) = _pyplot().subplots(1, 2, figsize=(12, 5))
+        fig, (ax_roc, ax_det) = pyplot().subplots(1, 2, figsize=(12, 5))
         fpr, tpr = thin(self.fpr, self.tpr)
         RocDisplay(fpr=fpr, tpr=tpr, name=name, auc=self.auc).plot(ax_roc)
         DetDisplay(fpr=fpr[1:], fnr=1.0 - tpr[1:], name=name).plot(ax_det)
-        _save(fig, path_png)
+        save_figure(fig, path_png)
 
     def to_dict(self) -> dict[str, Any]:
         def finite(v: float) -> float | None:

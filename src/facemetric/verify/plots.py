@@ -12,7 +12,8 @@ from facemetric.io.atomic import atomic_path
 from facemetric.verify.curves import det_curve, roc_auc, roc_curve
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend, imported on first use."""
     from facemetric.errors import require
 
     matplotlib = require("matplotlib", "core")
@@ -20,6 +21,9 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+_pyplot = pyplot
 
 
 MAX_PLOT_POINTS = 4000
@@ -147,12 +151,16 @@ class DetDisplay:
         return self
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG, atomically, and close it."""
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path
+
+
+_save = save_figure
 
 
 def plot_title(methods: list[str] | str, protocol: str, n_pairs: int, kind: str) -> str:
