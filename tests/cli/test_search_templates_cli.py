@@ -275,3 +275,24 @@ def test_search_on_a_local_dask_cluster_gives_the_same_report(tmp_path, capsys):
     one, dask = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("one", "dask"))
     assert dask["config"]["engine"] == "dask.distributed"
     assert dask["cmc"] == one["cmc"] and dask["fnir_at_fpir"] == one["fnir_at_fpir"]
+
+
+def test_ijb_1n_lists_give_the_subjects_of_unlabelled_descriptors(tmp_path, capsys):
+    g, p = _split(tmp_path, non_mated_fraction=0.0)
+    for ds, name in ((g, "gallery"), (p, "probe")):
+        unlabelled = DescriptorSet(X=ds.X, labels=np.array([""] * len(ds)), ids=np.char.add("img/", np.char.replace(
+            ds.ids, "/", "_")), provenance=ds.provenance)
+        save_descriptors(unlabelled, tmp_path / f"{name}_unlabelled.npz")
+        codes = np.unique(ds.labels, return_inverse=True)[1]
+        rows = [f"{t + 1},{ds.labels[i]},{unlabelled.ids[i]}" for i, t in enumerate(codes)]
+        (tmp_path / f"ijbc_1N_{name}.csv").write_text("TEMPLATE_ID,SUBJECT_ID,FILENAME\n" + "\n".join(rows) + "\n")
+    code, _, err = _run(capsys, "search", tmp_path / "gallery_unlabelled.npz", tmp_path / "probe_unlabelled.npz",
+                        "--gallery-templates", tmp_path / "ijbc_1N_gallery.csv", "--probe-templates",
+                        tmp_path / "ijbc_1N_probe.csv", "--out", tmp_path / "s", "--no-progress", "--no-plots")
+    assert code == 0, err
+    templates = json.loads((tmp_path / "s" / "report.json").read_text())
+    code, _, err = _run(capsys, "search", tmp_path / "g.npz", tmp_path / "p.npz", "--probe-templates",
+                        tmp_path / "ijbc_1N_probe.csv", "--out", tmp_path / "l", "--no-progress", "--no-plots")
+    assert code == 1 and "no descriptor" in err  # the 1:N list names img/... ids that g/p do not have
+    assert templates["n_gallery_templates"] == np.unique(g.labels).size
+    assert templates["n_probes"] == np.unique(p.labels).size and templates["n_non_mated"] == 0

@@ -71,11 +71,18 @@ def run_search(
     train = None if train_path is None else load_descriptors(train_path)
     ready = ready_metric([(gallery, g_name), (probes, p_name)], method=method, model_dir=model_dir, train=train,
                          flip=flip)
-    gallery, probes = (_labelled(ds, what) for ds, what in zip(ready.sets, (g_name, p_name)))
+    g_map = None if gallery_templates is None else load_template_map(gallery_templates)
+    p_map = None if probe_templates is None else load_template_map(probe_templates)
+    gallery, probes = ready.sets
+    # subjects come from the template files when they name them (IJB 1:N lists), else from the labels
+    if g_map is None or g_map.subjects is None:
+        gallery = _labelled(gallery, g_name)
+    if p_map is None or p_map.subjects is None:
+        probes = _labelled(probes, p_name)
     g_weights = None if quality is None else quality_weights(quality, gallery, g_name)
     p_weights = None if quality is None else quality_weights(quality, probes, p_name)
-    if gallery_templates is not None:
-        g_groups = Groups.from_map(load_template_map(gallery_templates), gallery, g_weights, g_name)
+    if g_map is not None:
+        g_groups = Groups.from_map(g_map, gallery, g_weights, g_name)
     elif pool:
         g_groups = Groups.by_label(gallery, g_name)
         if g_weights is not None:
@@ -84,8 +91,8 @@ def run_search(
     else:
         g_groups = None
     p_groups, notes = None, list(ready.notes)
-    if probe_templates is not None:
-        p_groups = Groups.from_map(load_template_map(probe_templates), probes, p_weights, p_name)
+    if p_map is not None:
+        p_groups = Groups.from_map(p_map, probes, p_weights, p_name)
         unused = len(probes) - np.unique(p_groups.rows).size
         if unused:
             notes.append(f"{unused} of the {len(probes)} probe images belong to no template of {probe_templates} and "
