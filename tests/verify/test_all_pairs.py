@@ -108,3 +108,17 @@ def test_refusals():
         all_pairs_tar_at_far(_fitted("cosine", X, y), X, np.array([""] * 50))
     with pytest.raises(InputError, match="identities with 2"):
         all_pairs_tar_at_far(_fitted("cosine", X, y), X, np.array([str(i) for i in range(50)]))
+
+
+def test_tail_floor_is_below_the_mth_highest_score():
+    from facemetric.verify.all_pairs import N_BINS, _tail_floor
+
+    rng = np.random.default_rng(5)
+    s = np.concatenate([rng.standard_normal(50_000), -rng.exponential(1, 1000), [0.0] * 20]).astype(np.float32)
+    counts = np.bincount(score_keys(s[None, :]).ravel(), minlength=N_BINS)
+    edges = bin_lower_edges()
+    for m in (1, 7, 100, 20_000, 51_000):
+        floor = _tail_floor(counts, edges, m)
+        mth = np.sort(s)[::-1][m - 1]
+        assert floor < mth and (s > floor).sum() <= m + 2 * counts.max()
+    assert _tail_floor(counts, edges, s.size + 1) == -np.inf

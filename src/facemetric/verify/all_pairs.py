@@ -147,6 +147,42 @@ class AllPairsResult:
         }
 
 
+def _tail_floor(counts: np.ndarray, edges: np.ndarray, m: int) -> float:
+    """A score below the m-th highest impostor seen so far (-inf if fewer): the lower edge of the bin
+    under the one that holds it. Only impostors above it can still be among the m highest."""
+    i = int(np.searchsorted(np.cumsum(counts[::-1]), m, side="left"))  # top bins holding >= m impostors
+    b = N_BINS - 1 - i
+    if i >= N_BINS or b < 1 or not np.isfinite(edges[b - 1]):
+        return -np.inf
+    return float(edges[b - 1])
+
+
+def _take_genuine(S, i0, i1, j0, j1, codes, starts, sizes, genuine: list) -> int:
+    """Move the genuine scores of block ``S`` into ``genuine`` and set them, and on the diagonal the
+    lower triangle, to -inf; return how many entries were set. Rows are sorted by identity."""
+    masked = 0
+    if i0 == j0:
+        for r in range(S.shape[0]):
+            S[r, :r + 1] = -np.inf
+        masked = S.shape[0] * (S.shape[0] + 1) // 2
+    lo, hi = max(codes[i0], codes[j0]), min(codes[i1 - 1], codes[j1 - 1])
+    for c in range(lo, hi + 1):  # identities with rows among both the block's rows and its columns
+        a, b = starts[c], starts[c] + sizes[c]
+        r0, r1, c0, c1 = max(a, i0) - i0, min(b, i1) - i0, max(a, j0) - j0, min(b, j1) - j0
+        if r1 <= r0 or c1 <= c0:
+            continue
+        sub = S[r0:r1, c0:c1]
+        if i0 == j0:
+            iu = np.triu_indices(r1 - r0, 1)
+            genuine.append(sub[iu])
+            masked += iu[0].size
+        else:
+            genuine.append(sub.ravel().copy())
+            masked += sub.size
+        sub[...] = -np.inf
+    return masked
+
+
 def _codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     labels = np.asarray(labels).astype(str)
     if labels.size and (labels == "").any():
@@ -204,36 +240,28 @@ def all_pairs_tar_at_far(
                               "than the tail budget holds; raise tail_budget or keep the histogram")
     tail = TopTail(max(fits, default=0), dtype)
     counts = np.zeros(N_BINS, dtype=np.int64)
+    edges = bin_lower_edges()
     genuine: list[np.ndarray] = []
     masked_bin = int(score_keys(np.array([[-np.inf]], np.float32))[0, 0])
+    starts = np.searchsorted(codes, np.arange(sizes.size))
     for i0 in range(0, n, block):
         i1 = min(n, i0 + block)
         for j0 in range(i0, n, block):
             j1 = min(n, j0 + block)
             S = np.matmul(Z[i0:i1], Z[j0:j1].T) if dot else np.asarray(metric.score_matrix(Z[i0:i1], Z[j0:j1]),
                                                                      dtype=dtype)
-            masked = 0
-            if codes[i1 - 1] >= codes[j0] or i0 == j0:  # identities (or the diagonal) shared with the columns
-                same = codes[i0:i1, None] == codes[None, j0:j1]
-                if i0 == j0:
-                    upper = np.triu(np.ones((i1 - i0, j1 - j0), bool), 1)
-                    genuine.append(S[same & upper])
-                    S[~upper | same] = -np.inf
-                    masked = int((~upper | same).sum())
-                else:
-                    genuine.append(S[same])
-                    S[same] = -np.inf
-                    masked = int(same.sum())
+            masked = _take_genuine(S, i0, i1, j0, j1, codes, starts, sizes, genuine)
             if histogram:
                 counts += np.bincount(score_keys(S).ravel(), minlength=N_BINS)
                 counts[masked_bin] -= masked
+                if tail.size:
+                    tail.threshold = max(tail.threshold, _tail_floor(counts, edges, tail.size))
             tail.add(_above(S, tail.threshold))
             if on_block is not None:
                 on_block((i1 - i0) * (j1 - j0) - (((i1 - i0) * (i1 - i0 + 1)) // 2 if i0 == j0 else 0))
     gen = np.sort(np.concatenate(genuine).astype(np.float64))
     gen32 = np.sort(gen.astype(np.float32)).astype(np.float64)  # the histogram's view of the scores
     top = tail.sorted().astype(np.float64)
-    edges = bin_lower_edges()
     above_imp = np.cumsum(counts[::-1])[::-1]  # impostors in bins >= b
     tar, thr, exact = {}, {}, {}
     for f, m in allowed.items():
