@@ -250,6 +250,11 @@ def test_all_pairs_cli_reports_exact_tar_at_far(tmp_path, capsys):
         assert report["tar_at_far"][f"{far:.0e}".replace("e-0", "e-")] == pytest.approx(value, abs=1e-12)
     assert report["tar_at_far"]["1e-6"] is None  # 19,500 impostor pairs cannot measure 1e-6
     assert (tmp_path / "a" / "roc_det.png").stat().st_size > 0 and "TAR@FAR=1e-3" in out
+    code, _, err = _run(capsys, "all-pairs", tmp_path / "d.npz", "--out", tmp_path / "b", "--no-progress",
+                        "--no-curve")
+    assert code == 0, err
+    lean = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert lean["tar_at_far"] == report["tar_at_far"] and lean["auc"] is None
 
 
 @pytest.mark.parametrize("verb", [["search"], ["templates", "build"], ["templates", "split"], ["templates", "verify"],

@@ -24,7 +24,9 @@ def all_pairs(
     block: int = typer.Option(4096, "--block", help="Rows and columns scored at a time."),
     tail_mib: int = typer.Option(256, "--tail-memory", help="MiB for the exact top impostor scores (TAR@FAR "
                                  "targets beyond it are read from the histogram)."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write roc_det.png."),
+    curve: bool = typer.Option(True, "--curve/--no-curve", help="Histogram the impostor scores for the ROC/DET "
+                               "curve and the AUC (--no-curve: exact TAR@FAR only, faster)."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write roc_det.png (with --curve)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Score every pair i < j of DESCRIPTORS once, without storing the scores; report exact TAR@FAR.
@@ -50,14 +52,14 @@ def all_pairs(
     with progress_bar(progress_enabled(None if progress else False)) as bar:
         task = bar.add_task("pairs", total=n * (n - 1) // 2)
         result = all_pairs_tar_at_far(ready.metric, fused.X, labels, block=block, tail_budget=tail_mib << 20,
-                                      on_block=lambda k: bar.advance(task, k))
+                                      histogram=curve, on_block=lambda k: bar.advance(task, k))
     report = {**result.to_dict(), "config": {**ready.config, "descriptors": str(descriptors), "block": block,
                                              "tail_memory_mib": tail_mib,
                                              "tar_rule": "highest TPR with FPR <= target"},
               "notes": ready.notes, "versions": package_versions()}
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(report, out_dir / "report.json")
-    if plots:
+    if plots and curve:
         result.save_roc_det(out_dir / "roc_det.png", ready.config["method"])
     for note in ready.notes:
         console.print(note if note.startswith("warning:") else f"note: {note}", highlight=False, soft_wrap=True)
@@ -71,7 +73,8 @@ def all_pairs(
         if not result.exact[far] and not math.isnan(value):
             text = f">= {text} (histogram)"
         table.add_row(f"TAR@FAR={far_key(far)}", text)
-    table.add_row("ROC-AUC (histogram)", f"{result.auc:.5f}")
+    if curve:
+        table.add_row("ROC-AUC (histogram)", f"{result.auc:.5f}")
     out.print(table)
     console.print(f"report written to {out_dir / 'report.json'}", highlight=False, soft_wrap=True)
 

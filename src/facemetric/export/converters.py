@@ -45,7 +45,13 @@ BIG = 2**62
 
 
 class Converter:
-    """Base: a metric whose prepared rows are one tensor, scored by dot product."""
+    """Base: a metric whose prepared rows are one tensor, scored by dot product.
+
+    ``precise``: the score graph runs in float64, for scores in the tens or hundreds (PLDA, Joint
+    Bayesian), whose float32 rounding would otherwise approach 1e-4.
+    """
+
+    precise = False
 
     def __init__(self, metric: Any) -> None:
         self.metric = metric
@@ -57,7 +63,7 @@ class Converter:
         return g.rowwise_dot(pa, pb)
 
     def matrix(self, g: GraphBuilder, p: Any, rows: np.ndarray) -> str:
-        return g.matmul(p, g.const(np.asarray(rows, dtype=np.float32).T))
+        return g.matmul(p, g.const(np.asarray(rows).T))
 
     def embedding(self, g: GraphBuilder, x: str) -> str:
         if not getattr(self.metric, "is_projection", False):
@@ -160,6 +166,8 @@ class L2Converter(Converter):
 class TwoCovarianceConverter(Converter):
     """PLDA and Joint Bayesian: prepared rows ``(u * sqrt(c), q)``; score ``scale (qa + qb + <ua, ub>) + offset``."""
 
+    precise = True
+
     def __init__(self, metric):
         super().__init__(metric)
         plda = isinstance(metric, PLDA)
@@ -198,6 +206,7 @@ class CohortConverter(Converter):
     def __init__(self, metric):
         super().__init__(metric)
         self.base = converter_for(metric._get_inner("base"))
+        self.precise = self.base.precise
         self.top_k = metric.top_k if isinstance(metric, ASNorm) else None
         self.sides = "a" if isinstance(metric, ZNorm) else "b" if isinstance(metric, TNorm) else "ab"
         if not isinstance(metric, (ZNorm, TNorm, SNorm, ASNorm)):
@@ -226,6 +235,7 @@ class CalibratedConverter(Converter):
     def __init__(self, metric):
         super().__init__(metric)
         self.base = converter_for(metric._get_inner("base"))
+        self.precise = self.base.precise
 
     def prepare(self, g, x):
         return self.base.prepare(g, x)
@@ -240,6 +250,7 @@ class FusionConverter(Converter):
     def __init__(self, metric):
         super().__init__(metric)
         self.members = [converter_for(metric._get_inner(f"m{j}")) for j in range(len(metric.member_widths_))]
+        self.precise = any(c.precise for c in self.members)
 
     def prepare(self, g, x):
         return [c.prepare(g, x) for c in self.members]

@@ -24,10 +24,11 @@ def onnx_module() -> Any:
 class GraphBuilder:
     """Collect nodes and initializers; ``model(inputs, outputs)`` makes the ModelProto."""
 
-    def __init__(self, opset: int = 17, prefix: str = "") -> None:
+    def __init__(self, opset: int = 17, prefix: str = "", dtype=np.float32) -> None:
         self.onnx = onnx_module()
         self.opset = int(opset)
         self.prefix = prefix
+        self.dtype = np.dtype(dtype)  # of every float constant and intermediate tensor
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._n = 0
@@ -41,8 +42,8 @@ class GraphBuilder:
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [out], name=self.name("n_"), **attrs))
         return out
 
-    def const(self, value: Any, dtype=np.float32, hint: str = "c") -> str:
-        arr = np.ascontiguousarray(np.asarray(value, dtype=dtype))
+    def const(self, value: Any, dtype=None, hint: str = "c") -> str:
+        arr = np.ascontiguousarray(np.asarray(value, dtype=self.dtype if dtype is None else dtype))
         name = self.name(hint)
         self.initializers.append(self.onnx.numpy_helper.from_array(arr, name))
         return name
@@ -82,6 +83,10 @@ class GraphBuilder:
         """``x / max(||x||, eps)`` row by row, as :func:`facemetric.metrics.base.l2_normalize`."""
         norm = self.node("Sqrt", [self.reduce_sum(self.mul(x, x), 1, keepdims=True)])
         return self.div(x, self.node("Max", [norm, self.const(eps)]))
+
+    def cast(self, x: str, dtype, out: str | None = None) -> str:
+        to = self.onnx.TensorProto.DOUBLE if np.dtype(dtype) == np.float64 else self.onnx.TensorProto.FLOAT
+        return self.node("Cast", [x], out, to=to)
 
     def rowwise_dot(self, a: str, b: str) -> str:
         return self.reduce_sum(self.mul(a, b), 1)

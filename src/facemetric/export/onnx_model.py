@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from facemetric.errors import ConfigError, InputError
 from facemetric.export.converters import converter_for
 from facemetric.export.graph import MIN_OPSET, GraphBuilder, onnx_module
@@ -34,9 +36,13 @@ def score_model(metric: Any, opset: int = OPSET) -> Any:
     """ModelProto: ``score = metric.pair_score(a, b)``."""
     conv = converter_for(metric)
     d = _dim(metric)
-    g = GraphBuilder(opset)
-    pa, pb = conv.prepare(g, "a"), conv.prepare(g, "b")
-    g.node("Identity", [conv.score(g, pa, pb)], "score")
+    g = GraphBuilder(opset, dtype=np.float64 if conv.precise else np.float32)
+    a, b = (g.cast(x, np.float64) if conv.precise else x for x in ("a", "b"))
+    score = conv.score(g, conv.prepare(g, a), conv.prepare(g, b))
+    if conv.precise:
+        g.cast(score, np.float32, "score")
+    else:
+        g.node("Identity", [score], "score")
     return g.model([("a", ["N", d]), ("b", ["N", d])], [("score", ["N"])], ir_version=IR_VERSION,
                    doc=f"facemetric {type(metric).__name__}: pair score, higher = same person")
 
