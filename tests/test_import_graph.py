@@ -27,6 +27,8 @@ LAYERS = [
     {"metrics"},
     {"normalize"},
     {"experiments"},
+    {"templates", "export"},
+    {"identification"},
     {"challenge", "scale"},
     {"cli"},
     {"__main__"},  # `python -m facemetric`, the program's entry point (like the console script)

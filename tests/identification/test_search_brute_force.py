@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
-from facemetric.identification.engine import Partial, merge_partials, search_range
+from facemetric.identification.engine import Partial, dot_scores, merge_partials, search_range
 from facemetric.identification.search import search, topk_search
 from facemetric.metrics import make_metric
 from facemetric.templates.groups import Groups
@@ -146,8 +146,7 @@ def test_topk_search_is_argsort_and_shards_merge_exactly():
     expected = np.argsort(-full, axis=1, kind="stable")[:, :10]
     np.testing.assert_allclose(scores, np.take_along_axis(full, expected, 1), rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(index, expected)
-    mm = lambda P, B: P @ B.T
-    parts = [search_range(mm, Zq, lambda a, b: Zg[a:b], lo, hi, k=10) for lo, hi in ((0, 1000), (1000, 3000))]
+    parts = [search_range(dot_scores, Zq, lambda a, b: Zg[a:b], lo, hi, k=10) for lo, hi in ((0, 1000), (1000, 3000))]
     merged = merge_partials(parts).sorted()
     np.testing.assert_array_equal(merged[1], expected)
     assert isinstance(parts[0], Partial)

@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from facemetric.cli.common import console, out, progress_bar, progress_enabled
+from facemetric.cli.common import console, out
+from facemetric.progress import progress_bar, progress_enabled
 
 
 def all_pairs(
@@ -37,7 +38,7 @@ def all_pairs(
     Example: facemetric all-pairs lfw.npz --out allpairs/ --model models/plda
     """
     from facemetric.io import load_descriptors
-    from facemetric.metric_inputs import ready_metric
+    from facemetric.experiments.sets import ready_metric
     from facemetric.templates.builder import identities
     from facemetric.verify.all_pairs import all_pairs_tar_at_far
     from facemetric.verify.curves import far_key

@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from facemetric.cli.common import console, out, progress_bar, progress_enabled
+from facemetric.cli.common import console, out
+from facemetric.progress import progress_bar, progress_enabled
 
 
 def search(

@@ -18,31 +18,21 @@ from typing import Any
 
 import numpy as np
 
+from scipy.special import logit
+
 from facemetric.errors import ConfigError
 from facemetric.export.graph import GraphBuilder
 from facemetric.metrics.center import Center
 from facemetric.metrics.cosine import Cosine
 from facemetric.metrics.joint_bayes import JointBayesian
-from facemetric.metrics.kissme import KISSME
 from facemetric.metrics.l2 import L2
-from facemetric.metrics.lda import LDA
 from facemetric.metrics.lda_wccn import LDAWCCN
-from facemetric.metrics.metric_learn_adapters import MetricLearnAdapter
 from facemetric.metrics.neural.head import NeuralHead
-from facemetric.metrics.pca_whiten import PCAWhitening
 from facemetric.metrics.plda import PLDA
-from facemetric.metrics.wccn import WCCN
-from facemetric.normalize.asnorm import ASNorm
+from facemetric.metrics.projection import LinearProjection
 from facemetric.normalize.calibrated import Calibrated
-from facemetric.normalize.calibration import logit
 from facemetric.normalize.cohort_norm import STD_FLOOR, CohortNorm
 from facemetric.normalize.fusion import WeightedFusion
-from facemetric.normalize.snorm import SNorm
-from facemetric.normalize.tnorm import TNorm
-from facemetric.normalize.znorm import ZNorm
-
-BIG = 2**62
-
 
 class Converter:
     """Base: a metric whose prepared rows are one tensor, scored by dot product.
@@ -80,59 +70,41 @@ class CosineConverter(Converter):
         return g.l2_normalize(x)
 
 
-class CenterConverter(Converter):
-    def prepare(self, g, x):
-        return g.l2_normalize(g.sub(self._normalized(g, x), g.const(self.metric.mean_)))
+def _neg_sq_score(g: GraphBuilder, pa: str, pb: str) -> str:
+    return g.node("Neg", [g.sq_norms(g.sub(pa, pb))])
 
 
-class LinearCosineConverter(Converter):
-    """``l2n((l2n(x) - mean) @ components.T)``: PCA whitening, LDA, WCCN."""
+def _neg_sq_matrix(g: GraphBuilder, p: str, rows: np.ndarray) -> str:
+    """``-max(||p||^2 + ||r||^2 - 2 p r^T, 0)`` against constant rows, as ``neg_sq_distances``."""
+    rows = np.asarray(rows, dtype=np.float64)
+    sq = g.add(g.sq_norms(p, keepdims=True), g.const((rows ** 2).sum(axis=1)[None, :]))
+    sq = g.sub(sq, g.mul(g.const(2.0), g.matmul(p, g.const(rows.T))))
+    return g.node("Neg", [g.node("Max", [sq, g.const(0.0)])])
 
-    def prepare(self, g, x):
+
+class LinearProjectionConverter(Converter):
+    """``P(x) = (n(x) - mean_) @ components_.T`` (centring: no matrix; LDA+WCCN: its two stages), then cosine or
+    ``-||.||^2``:
+    center, pca-whiten, lda, wccn, lda-wccn, kissme and the metric-learn adapters."""
+
+    def _project(self, g, z):
         m = self.metric
-        return g.l2_normalize(g.project(g.sub(self._normalized(g, x), g.const(m.mean_)), m.components_))
-
-
-class LDAWCCNConverter(Converter):
-    def prepare(self, g, x):
-        m = self.metric
-        u = g.l2_normalize(g.project(g.sub(self._normalized(g, x), g.const(m.mean_)), m.lda_components_))
-        return g.l2_normalize(g.project(g.sub(u, g.const(m.lda_mean_)), m.wccn_components_))
-
-
-class NegSqConverter(Converter):
-    """Projections scored by ``-||a - b||^2``: KISSME, metric-learn with Euclidean scores."""
+        if isinstance(m, Center):
+            return g.sub(z, g.const(m.mean_))
+        if isinstance(m, LDAWCCN):
+            u = g.l2_normalize(g.project(g.sub(z, g.const(m.mean_)), m.lda_components_))
+            return g.project(g.sub(u, g.const(m.lda_mean_)), m.wccn_components_)
+        return g.project(g.sub(z, g.const(m.mean_)), m.components_)
 
     def prepare(self, g, x):
-        m = self.metric
-        return g.project(g.sub(self._normalized(g, x), g.const(m.mean_)), m.components_)
+        u = self._project(g, self._normalized(g, x))
+        return g.l2_normalize(u) if self.metric.dot_product_scores else u
 
     def score(self, g, pa, pb):
-        d = g.sub(pa, pb)
-        return g.node("Neg", [g.sq_norms(d)])
+        return super().score(g, pa, pb) if self.metric.dot_product_scores else _neg_sq_score(g, pa, pb)
 
     def matrix(self, g, p, rows):
-        rows = np.asarray(rows, dtype=np.float32)
-        sq = g.add(g.sq_norms(p, keepdims=True), g.const((rows.astype(np.float64) ** 2).sum(axis=1)[None, :]))
-        sq = g.sub(sq, g.mul(g.const(2.0), g.matmul(p, g.const(rows.T))))
-        return g.node("Neg", [g.node("Max", [sq, g.const(0.0)])])
-
-
-class MetricLearnConverter(Converter):
-    def __init__(self, metric):
-        super().__init__(metric)
-        self.negsq = None if metric.dot_product_scores else NegSqConverter(metric)
-
-    def prepare(self, g, x):
-        m = self.metric
-        u = g.project(g.sub(g.l2_normalize(x), g.const(m.mean_)), m.components_)
-        return g.l2_normalize(u) if self.negsq is None else u
-
-    def score(self, g, pa, pb):
-        return super().score(g, pa, pb) if self.negsq is None else self.negsq.score(g, pa, pb)
-
-    def matrix(self, g, p, rows):
-        return super().matrix(g, p, rows) if self.negsq is None else self.negsq.matrix(g, p, rows)
+        return super().matrix(g, p, rows) if self.metric.dot_product_scores else _neg_sq_matrix(g, p, rows)
 
 
 class NeuralConverter(Converter):
@@ -160,7 +132,7 @@ class L2Converter(Converter):
         return g.node("Neg", [g.node("Sqrt", [g.sq_norms(g.sub(pa, pb))])])
 
     def matrix(self, g, p, rows):
-        return g.node("Neg", [g.node("Sqrt", [g.node("Neg", [NegSqConverter.matrix(self, g, p, rows)])])])
+        return g.node("Neg", [g.node("Sqrt", [g.node("Neg", [_neg_sq_matrix(g, p, rows)])])])
 
 
 class TwoCovarianceConverter(Converter):
@@ -205,12 +177,10 @@ class CohortConverter(Converter):
 
     def __init__(self, metric):
         super().__init__(metric)
-        self.base = converter_for(metric._get_inner("base"))
+        self.base = converter_for(metric.base_)
         self.precise = self.base.precise
-        self.top_k = metric.top_k if isinstance(metric, ASNorm) else None
-        self.sides = "a" if isinstance(metric, ZNorm) else "b" if isinstance(metric, TNorm) else "ab"
-        if not isinstance(metric, (ZNorm, TNorm, SNorm, ASNorm)):
-            raise ConfigError(f"no ONNX converter for the cohort normaliser {type(metric).__name__}")
+        self.top_k = metric.top_k
+        self.sides = {"z": "a", "t": "b", "s": "ab"}[metric.kind]
 
     def prepare(self, g, x):
         p = self.base.prepare(g, x)
@@ -234,7 +204,7 @@ class CohortConverter(Converter):
 class CalibratedConverter(Converter):
     def __init__(self, metric):
         super().__init__(metric)
-        self.base = converter_for(metric._get_inner("base"))
+        self.base = converter_for(metric.base_)
         self.precise = self.base.precise
 
     def prepare(self, g, x):
@@ -249,7 +219,7 @@ class CalibratedConverter(Converter):
 class FusionConverter(Converter):
     def __init__(self, metric):
         super().__init__(metric)
-        self.members = [converter_for(metric._get_inner(f"m{j}")) for j in range(len(metric.member_widths_))]
+        self.members = [converter_for(member) for member in metric.members_]
         self.precise = any(c.precise for c in self.members)
 
     def prepare(self, g, x):
@@ -266,11 +236,9 @@ class FusionConverter(Converter):
 
 
 CONVERTERS: dict[type, type[Converter]] = {
-    Cosine: CosineConverter, Center: CenterConverter, PCAWhitening: LinearCosineConverter,
-    LDA: LinearCosineConverter, WCCN: LinearCosineConverter, LDAWCCN: LDAWCCNConverter, KISSME: NegSqConverter,
-    MetricLearnAdapter: MetricLearnConverter, NeuralHead: NeuralConverter, L2: L2Converter,
-    PLDA: TwoCovarianceConverter, JointBayesian: TwoCovarianceConverter, CohortNorm: CohortConverter,
-    Calibrated: CalibratedConverter, WeightedFusion: FusionConverter,
+    Cosine: CosineConverter, LinearProjection: LinearProjectionConverter, NeuralHead: NeuralConverter,
+    L2: L2Converter, PLDA: TwoCovarianceConverter, JointBayesian: TwoCovarianceConverter,
+    CohortNorm: CohortConverter, Calibrated: CalibratedConverter, WeightedFusion: FusionConverter,
 }
 
 

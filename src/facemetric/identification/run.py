@@ -19,7 +19,7 @@ from facemetric.identification.engine import DEFAULT_BUDGET, search_range
 from facemetric.identification.search import Runner, SearchResult, search
 from facemetric.io import load_descriptors
 from facemetric.io.atomic import atomic_open
-from facemetric.metric_inputs import ready_metric
+from facemetric.experiments.sets import ready_metric
 from facemetric.templates.builder import identities
 from facemetric.templates.groups import Groups
 from facemetric.templates.ijb import load_template_map, quality_weights

@@ -11,7 +11,7 @@ import numpy as np
 from facemetric.errors import ProtocolError
 from facemetric.io import load_descriptors
 from facemetric.io.atomic import atomic_open
-from facemetric.metric_inputs import ready_metric
+from facemetric.experiments.sets import ready_metric
 from facemetric.templates.groups import Groups
 from facemetric.templates.ijb import load_template_map, quality_weights, read_template_pair_label
 from facemetric.templates.protocol import TemplateMap, TemplatePairs

@@ -1,5 +1,8 @@
 """A metric ready to score descriptor sets that belong together (a gallery and probes, one set against itself).
 
+The setup of ``facemetric search``, ``all-pairs`` and ``templates verify``, on the driver's helpers
+(:func:`~facemetric.experiments.driver.make_method`, ``learns_something``, ``model_flip``).
+
 The flips are fused the same way in every set; the sets must come from one pipeline (same
 backbone and dimension), and a saved model must have been fitted on that pipeline. A method
 named by ``--method`` that learns nothing is used as is; one that learns is fitted on ``train``
@@ -15,12 +18,8 @@ from typing import Any
 import numpy as np
 
 from facemetric.errors import ConfigError, InputError
-from facemetric.metrics import make_metric
-from facemetric.metrics.base import PairMetric
-from facemetric.metrics.persist import load_model
-from facemetric.types import FLIP_MODES, DescriptorSet, Provenance
-
-FLIP_CHOICES = ("auto",) + FLIP_MODES
+from facemetric.experiments.driver import FLIP_CHOICES, learns_something, make_method, model_flip
+from facemetric.types import DescriptorSet, Provenance
 
 
 def _backbone(prov: Provenance) -> str | None:
@@ -54,11 +53,6 @@ def fuse(ds: DescriptorSet, flip: str, what: str) -> DescriptorSet:
     return ds.fused(flip)
 
 
-def learns(metric: Any) -> bool:
-    """True when the metric's class has something to fit (cosine and L2 do not)."""
-    return type(metric)._fit is not PairMetric._fit
-
-
 @dataclass
 class ReadyMetric:
     """The fitted metric, the fused sets in the order given, what was done and the config to report."""
@@ -80,10 +74,9 @@ def ready_metric(
     """Check the ``(descriptors, name)`` sets against each other and against the metric; fuse; fit if needed."""
     if method is not None and model_dir is not None:
         raise ConfigError("give either --method (a method name) or --model (a fitted model folder), not both")
-    metric = load_model(model_dir) if model_dir is not None else make_metric(method or "cosine")
+    metric = make_method(method or "cosine", model_dir)
     if flip is None:
-        trained = (getattr(metric, "provenance_", None) or {}).get("flip_fusion") if model_dir is not None else None
-        flip = trained if trained in FLIP_MODES else "auto"
+        flip = model_flip(metric) if model_dir is not None else "auto"
     if flip not in FLIP_CHOICES:
         raise ConfigError(f"The '--flip' option must be one of {', '.join(FLIP_CHOICES)}. Got {flip!r} instead.")
     fused = [fuse(ds, flip, name) for ds, name in sets]
@@ -108,7 +101,7 @@ def ready_metric(
                 raise InputError(f"the model in {model_dir} was fitted on other descriptors than {name} ({why}); fit "
                                  "a model on descriptors from the same pipeline")
         notes.append(f"metric loaded from {model_dir}")
-    elif learns(metric):
+    elif learns_something(metric):
         if train is None:
             raise ConfigError(f"method {method!r} learns from data: give --train DESCRIPTORS (people outside the "
                               "sets it scores), or fit it with `facemetric fit` and pass --model DIR")
