@@ -7,7 +7,9 @@ A table in a Markdown file is delimited by two comments naming its source::
     <!-- end of table -->
 
 The rows are rendered by ``facemetric.experiments.report.benchmark_markdown``, the function
-that writes each run's own ``benchmark.md``. Paths are relative to the repository root.
+that writes each run's own ``benchmark.md``; a JSON named after a script of ``benchmarks/``
+(``benchmarks/results/bench_search.json``) is rendered by that script's ``markdown`` function.
+Paths are relative to the repository root.
 
     .venv/bin/python benchmarks/docs_tables.py            # rewrite the tables in docs/*.md
     .venv/bin/python benchmarks/docs_tables.py --check    # exit 1 if a table differs from its JSON
@@ -16,6 +18,7 @@ that writes each run's own ``benchmark.md``. Paths are relative to the repositor
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -27,11 +30,22 @@ ROOT = Path(__file__).resolve().parents[1]
 TABLE = re.compile(r"(<!-- table from (?P<source>\S+) -->\n)(?P<body>.*?)(<!-- end of table -->)", re.S)
 
 
+def renderer(source: str):
+    """The ``markdown`` function of the benchmark script the JSON is named after, else the method table."""
+    script = ROOT / "benchmarks" / f"{Path(source).stem}.py"
+    if not script.is_file():
+        return benchmark_markdown
+    spec = importlib.util.spec_from_file_location(script.stem, script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return lambda result: module.markdown(result) + "\n"
+
+
 def render(text: str, root: Path = ROOT) -> str:
     """``text`` with every delimited table regenerated from its source JSON."""
     def table(match: re.Match) -> str:
         rows = json.loads((root / match["source"]).read_text(encoding="utf-8"))
-        return match.group(1) + benchmark_markdown(rows) + match.group(4)
+        return match.group(1) + renderer(match["source"])(rows) + match.group(4)
 
     return TABLE.sub(table, text)
 
