@@ -20,7 +20,7 @@ from .commands import ALL, COMMANDS, GROUPS, argv_for, flag_of, is_path, numeric
 MISSING_FILE_OPTION = {("datasets", "fetch"): "--from"}
 NO_FILE = {("methods",)}
 # Outputs whose name is checked before any input is read.
-OUTPUT_NAMES = {("scale", "score"): {"out": "scores.npy"}}
+OUTPUT_NAMES = {("scale", "score"): {"out": "scores.npy"}, ("export",): {"out": "head.onnx"}}
 MISSING = ("does not exist", "is not a folder", "not found")
 
 

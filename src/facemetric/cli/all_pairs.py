@@ -9,33 +9,39 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console, out
+from facemetric.cli.options import FLIP_HELP, METHOD_HELP, NO_PROGRESS_HELP, Flip
 from facemetric.progress import progress_bar, progress_enabled
 
 
 def all_pairs(
     descriptors: Path = typer.Argument(..., help="Labelled descriptor set (.npz/.parquet, or the LFW reference "
                                        ".npz)."),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Output folder for report.json and roc_det.png."),
-    method: Optional[str] = typer.Option(None, "--method", "-m", help="Metric name (default cosine); one that "
-                                         "learns needs --train."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder written by `facemetric fit`."),
-    train: Optional[Path] = typer.Option(None, "--train", help="Training descriptors (other people) to fit "
-                                         "--method on."),
-    flip: Optional[str] = typer.Option(None, "--flip", help="Flip fusion: auto, none, sum or concat."),
+    out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Output folder for report.json and roc_det.png."),
+    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=METHOD_HELP + " Default "
+                                         "cosine; one that learns needs --train."),
+    model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help="Model folder written by "
+                                         "`facemetric fit`."),
+    train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help="Training descriptors (other "
+                                         "people) to fit --method on."),
+    flip: Optional[Flip] = typer.Option(None, "--flip", metavar="<mode>", help=FLIP_HELP),
     block: int = typer.Option(4096, "--block", help="Rows and columns scored at a time."),
     tail_mib: int = typer.Option(256, "--tail-memory", help="MiB for the exact top impostor scores (TAR@FAR "
                                  "targets beyond it are read from the histogram)."),
-    curve: bool = typer.Option(True, "--curve/--no-curve", help="Histogram the impostor scores for the ROC/DET "
-                               "curve and the AUC (--no-curve: exact TAR@FAR only, faster)."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write roc_det.png (with --curve)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    no_curve: bool = typer.Option(False, "--no-curve", help="Exact TAR@FAR only, faster: no impostor histogram, "
+                                  "so no ROC/DET curve and no AUC."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Do not write roc_det.png."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Score every pair i < j of DESCRIPTORS once, without storing the scores; report exact TAR@FAR.
 
     A set of 20,000 images is 200 M pairs. Genuine scores are kept, impostor scores go to a fine
     histogram, and the highest impostor scores are kept exactly, so TAR@FAR=1e-6 is exact.
 
-    Example: facemetric all-pairs lfw.npz --out allpairs/ --model models/plda
+    Examples:
+
+    - `facemetric all-pairs lfw_dlib.npz --out allpairs/`
+    - `facemetric all-pairs lfw.npz --out allpairs/ --model models/plda`
+    - `facemetric all-pairs big.npz --out allpairs/ --no-curve --block 8192`
     """
     from facemetric.io import load_descriptors
     from facemetric.experiments.sets import ready_metric
@@ -50,17 +56,17 @@ def all_pairs(
     fused = ready.sets[0]
     labels = identities(fused, str(descriptors))
     n = len(fused)
-    with progress_bar(progress_enabled(None if progress else False)) as bar:
+    with progress_bar(progress_enabled(False if no_progress else None)) as bar:
         task = bar.add_task("pairs", total=n * (n - 1) // 2)
         result = all_pairs_tar_at_far(ready.metric, fused.X, labels, block=block, tail_budget=tail_mib << 20,
-                                      histogram=curve, on_block=lambda k: bar.advance(task, k))
+                                      histogram=not no_curve, on_block=lambda k: bar.advance(task, k))
     report = {**result.to_dict(), "config": {**ready.config, "descriptors": str(descriptors), "block": block,
                                              "tail_memory_mib": tail_mib,
                                              "tar_rule": "highest TPR with FPR <= target"},
               "notes": ready.notes, "versions": package_versions()}
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(report, out_dir / "report.json")
-    if plots and curve:
+    if not (no_plots or no_curve):
         result.save_roc_det(out_dir / "roc_det.png", ready.config["method"])
     for note in ready.notes:
         console.print(note if note.startswith("warning:") else f"note: {note}", highlight=False, soft_wrap=True)
@@ -74,7 +80,7 @@ def all_pairs(
         if not result.exact[far] and not math.isnan(value):
             text = f">= {text} (histogram)"
         table.add_row(f"TAR@FAR={far_key(far)}", text)
-    if curve:
+    if not no_curve:
         table.add_row("ROC-AUC (histogram)", f"{result.auc:.5f}")
     out.print(table)
     console.print(f"report written to {out_dir / 'report.json'}", highlight=False, soft_wrap=True)

@@ -10,6 +10,9 @@ from facemetric.types import FLIP_MODES
 #: ``--flip``: how the descriptors of the mirrored crops are fused (checked when parsing).
 Flip = Literal[("auto",) + FLIP_MODES]  # type: ignore[valid-type]
 
+#: ``--pooling``: how a set of descriptors is scored (auto: a metric's native set scoring, else the mean).
+Pooling = Literal["auto", "mean", "native"]
+
 FLIP_HELP = ("Flip fusion: auto (sum when the set has flipped descriptors, else none), sum, concat "
              "or none.")
 METHOD_HELP = "Scoring method, e.g. cosine, lda or plda; run `facemetric methods` for all of them."

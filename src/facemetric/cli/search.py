@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console, out
+from facemetric.cli.options import FLIP_HELP, METHOD_HELP, NO_PROGRESS_HELP, Flip, Pooling
 from facemetric.progress import progress_bar, progress_enabled
 
 
@@ -16,24 +17,25 @@ def search(
     gallery: Path = typer.Argument(..., help="Gallery descriptor set (.npz/.parquet, or the LFW reference .npz)."),
     probes: Path = typer.Argument(..., help="Probe descriptor set; the same file as GALLERY searches each image "
                                   "with itself left out."),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Output folder: report.json, cmc.png, det.png, "
+    out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Output folder: report.json, cmc.png, det.png, "
                                  "candidates.csv."),
-    method: Optional[str] = typer.Option(None, "--method", "-m", help="Metric name (default cosine); one that "
-                                         "learns needs --train."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder written by `facemetric fit`."),
-    train: Optional[Path] = typer.Option(None, "--train", help="Training descriptors (other people) to fit "
-                                         "--method on."),
-    flip: Optional[str] = typer.Option(None, "--flip", help="Flip fusion: auto, none, sum or concat (default: the "
-                                       "model's, else auto)."),
-    pool: bool = typer.Option(True, "--pool/--no-pool", help="Pool the gallery into one template per identity "
-                              "(default), or keep one template per image."),
-    gallery_templates: Optional[Path] = typer.Option(None, "--gallery-templates", help="Gallery templates: an IJB "
+    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=METHOD_HELP + " Default "
+                                         "cosine; one that learns needs --train."),
+    model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help="Model folder written by "
+                                         "`facemetric fit`."),
+    train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help="Training descriptors (other "
+                                         "people) to fit --method on."),
+    flip: Optional[Flip] = typer.Option(None, "--flip", metavar="<mode>", help=FLIP_HELP + " Default: the "
+                                        "model's, else auto."),
+    no_pool: bool = typer.Option(False, "--no-pool", help="Keep one gallery template per image (default: one "
+                                 "pooled template per identity)."),
+    gallery_templates: Optional[Path] = typer.Option(None, "--gallery-templates", metavar="<file>", help="Gallery templates: an IJB "
                                                      "*_face_tid_mid.txt or 1:N .csv list."),
-    probe_templates: Optional[Path] = typer.Option(None, "--probe-templates", help="Probe templates, same "
+    probe_templates: Optional[Path] = typer.Option(None, "--probe-templates", metavar="<file>", help="Probe templates, same "
                                                    "layouts (default: each probe image alone)."),
-    quality: Optional[Path] = typer.Option(None, "--quality", help="Quality weights for pooling: an IJB "
+    quality: Optional[Path] = typer.Option(None, "--quality", metavar="<file>", help="Quality weights for pooling: an IJB "
                                            "*_name_5pts_score.txt file."),
-    pooling: str = typer.Option("auto", "--pooling", help="Set scoring: auto (PLDA native, else mean), mean "
+    pooling: Pooling = typer.Option("auto", "--pooling", metavar="<mode>", help="Set scoring: auto (PLDA native, else mean), mean "
                                 "or native."),
     max_rank: int = typer.Option(20, "--max-rank", help="Last rank of the CMC curve."),
     candidates: int = typer.Option(10, "--candidates", help="Candidates per probe in candidates.csv (0: none)."),
@@ -45,9 +47,8 @@ def search(
                                                "cluster of this many workers."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Shard the gallery over a running Dask "
                                             "cluster (tcp://HOST:PORT)."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write cmc.png and det.png."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar (also off with "
-                                  "FACEMETRIC_NO_PROGRESS=1)."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Do not write cmc.png and det.png."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Search every probe against the GALLERY templates; report rank-k, the CMC and open-set FNIR at FPIR.
 
@@ -55,7 +56,11 @@ def search(
     (FNIR at FPIR, the identification DET). Writes OUT/report.json with rank1, cmc, n_probes,
     n_gallery_templates and fnir_at_fpir.
 
-    Example: facemetric search gallery.npz probes.npz --out search/ --model models/plda
+    Examples:
+
+    - `facemetric search gallery.npz probes.npz --out search/`
+    - `facemetric search gallery.npz probes.npz --out search/ --model models/plda`
+    - `facemetric search lfw_dlib.npz lfw_dlib.npz --out loo/ --method lda --train train.npz`
     """
     from facemetric.errors import ConfigError
     from facemetric.identification.engine import search_range
@@ -66,11 +71,11 @@ def search(
                              ("--open-set-rank", open_set_rank, 1), ("--memory-budget", memory_mib, 1)):
         if value < low:
             raise ConfigError(f"{name} must be >= {low}; got {value}")
-    options = {"method": method, "model_dir": model, "train_path": train, "flip": flip, "pool": pool,
+    options = {"method": method, "model_dir": model, "train_path": train, "flip": flip, "pool": not no_pool,
                "gallery_templates": gallery_templates, "probe_templates": probe_templates, "quality": quality,
                "pooling": pooling, "max_rank": max_rank, "n_candidates": max(candidates, 1),
                "open_set_rank": open_set_rank, "budget": memory_mib << 20}
-    with progress_bar(progress_enabled(None if progress else False)) as bar:
+    with progress_bar(progress_enabled(False if no_progress else None)) as bar:
         task = bar.add_task("gallery columns searched", total=None)
         if dask_workers is None and scheduler is None:
             run = run_search(gallery, probes, runner=search_range, on_block=lambda n: bar.advance(task, n),
@@ -89,7 +94,7 @@ def search(
     write_report(report, out_dir / "report.json")
     if candidates:
         write_candidates(run.result, out_dir / "candidates.csv", candidates)
-    if plots:
+    if not no_plots:
         from facemetric.identification.plots import save_cmc, save_identification_det
 
         name = report["config"]["method"]

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console, out
+from facemetric.cli.options import FLIP_HELP, METHOD_HELP, NO_PROGRESS_HELP, Flip, Pooling
 from facemetric.progress import progress_bar, progress_enabled
 
 templates_app = typer.Typer(
@@ -21,9 +22,9 @@ templates_app = typer.Typer(
 def build(
     descriptors: Path = typer.Argument(..., help="Labelled descriptor set (.npz/.parquet, or the LFW reference "
                                        ".npz)."),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for NAME_face_tid_mid.txt and "
+    out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Folder for NAME_face_tid_mid.txt and "
                                  "NAME_template_pair_label.txt."),
-    name: str = typer.Option("templates", "--name", help="File name prefix (IJB uses ijbb, ijbc)."),
+    name: str = typer.Option("templates", "--name", metavar="<prefix>", help="File name prefix (IJB uses ijbb, ijbc)."),
     images_per_template: int = typer.Option(3, "--images-per-template", help="Images of one identity per "
                                             "template."),
     impostors: int = typer.Option(1_000_000, "--impostors", help="Impostor template pairs drawn (all of them if "
@@ -32,7 +33,10 @@ def build(
 ) -> None:
     """Cut each identity's images into templates and write all genuine and sampled impostor template pairs.
 
-    Example: facemetric templates build lfw.npz --out lfw_templates/ --name lfw --images-per-template 3
+    Examples:
+
+    - `facemetric templates build lfw_dlib.npz --out lfw_templates/ --name lfw`
+    - `facemetric templates build lfw.npz --out lfw_templates/ --images-per-template 2 --impostors 10000`
     """
     from facemetric.io import load_descriptors
     from facemetric.templates.builder import build_template_protocol
@@ -51,8 +55,8 @@ def build(
 @templates_app.command("split")
 def split(
     descriptors: Path = typer.Argument(..., help="Labelled descriptor set to split."),
-    gallery: Path = typer.Option(..., "--gallery", help="Gallery descriptor file to write (.npz/.parquet)."),
-    probes: Path = typer.Option(..., "--probes", help="Probe descriptor file to write (.npz/.parquet)."),
+    gallery: Path = typer.Option(..., "--gallery", metavar="<file>", help="Gallery descriptor file to write (.npz/.parquet)."),
+    probes: Path = typer.Option(..., "--probes", metavar="<file>", help="Probe descriptor file to write (.npz/.parquet)."),
     gallery_fraction: float = typer.Option(0.5, "--gallery-fraction", help="Share of an enrolled identity's "
                                            "images in the gallery (at least 1, at most all but 1)."),
     non_mated_fraction: float = typer.Option(0.2, "--non-mated-fraction", help="Share of identities left out of "
@@ -61,7 +65,12 @@ def split(
 ) -> None:
     """Split DESCRIPTORS into a gallery and probes for open-set 1:N search, by identity.
 
-    Example: facemetric templates split lfw.npz --gallery g.npz --probes p.npz && facemetric search g.npz p.npz --out s/
+    Then `facemetric search GALLERY PROBES --out DIR` searches the probes against the gallery.
+
+    Examples:
+
+    - `facemetric templates split lfw_dlib.npz --gallery gallery.npz --probes probes.npz`
+    - `facemetric templates split lfw.npz --gallery g.npz --probes p.npz --non-mated-fraction 0 --seed 1`
     """
     import numpy as np
 
@@ -82,28 +91,34 @@ def verify(
     descriptors: Path = typer.Argument(..., help="Descriptor set holding every image of the templates."),
     templates: Path = typer.Argument(..., help="Template file: *_face_tid_mid.txt (or an IJB 1:N .csv list)."),
     pairs: Path = typer.Argument(..., help="Template pairs: *_template_pair_label.txt."),
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Output folder for report.json, scores.csv, roc.png "
+    out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Output folder for report.json, scores.csv, roc.png "
                                  "and det.png."),
-    method: Optional[str] = typer.Option(None, "--method", "-m", help="Metric name (default cosine); one that "
-                                         "learns needs --train."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder written by `facemetric fit`."),
-    train: Optional[Path] = typer.Option(None, "--train", help="Training descriptors to fit --method on."),
-    flip: Optional[str] = typer.Option(None, "--flip", help="Flip fusion: auto, none, sum or concat."),
-    pooling: str = typer.Option("auto", "--pooling", help="auto (PLDA native, else mean), mean or native."),
-    quality: Optional[Path] = typer.Option(None, "--quality", help="Quality weights: *_name_5pts_score.txt."),
+    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=METHOD_HELP + " Default "
+                                         "cosine; one that learns needs --train."),
+    model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help="Model folder written by "
+                                         "`facemetric fit`."),
+    train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help="Training descriptors to fit "
+                                         "--method on."),
+    flip: Optional[Flip] = typer.Option(None, "--flip", metavar="<mode>", help=FLIP_HELP),
+    pooling: Pooling = typer.Option("auto", "--pooling", metavar="<mode>", help="Set scoring: auto (PLDA native, "
+                                    "else mean), mean or native."),
+    quality: Optional[Path] = typer.Option(None, "--quality", metavar="<file>", help="Quality weights: *_name_5pts_score.txt."),
     n_bootstrap: int = typer.Option(1000, "--n-bootstrap", help="Bootstrap replicates for the CIs (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and of the folds."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write ROC and DET PNGs."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Do not write roc.png and det.png."),
+    no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Score every template pair (set against set) and report AUC, accuracy, EER and TAR@FAR down to 1e-6.
 
-    Example: facemetric templates verify ijbb.npz meta/ijbb_face_tid_mid.txt meta/ijbb_template_pair_label.txt --out r/
+    Examples:
+
+    - `facemetric templates verify lfw.npz t/lfw_face_tid_mid.txt t/lfw_template_pair_label.txt --out r/`
+    - `facemetric templates verify ijbb.npz ijbb_face_tid_mid.txt ijbb_template_pair_label.txt --model models/plda --out r/`
     """
     from facemetric.templates.verify import run_template_verification, write_template_scores
     from facemetric.verify.report import build_report, report_table, write_report
 
-    with progress_bar(progress_enabled(None if progress else False)) as bar:
+    with progress_bar(progress_enabled(False if no_progress else None)) as bar:
         task = bar.add_task("bootstrap", total=n_bootstrap)
         run = run_template_verification(descriptors, templates, pairs, method=method, model_dir=model,
                                         train_path=train, flip=flip, pooling=pooling, quality=quality,
@@ -113,7 +128,7 @@ def verify(
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(report, out_dir / "report.json")
     write_template_scores(run.pairs, run.scores, out_dir / "scores.csv")
-    if plots:
+    if not no_plots:
         from facemetric.verify.plots import save_det, save_roc
 
         curves = {run.config["method"]: (run.pairs.labels, run.scores)}

@@ -21,7 +21,7 @@ import numpy as np
 from facemetric.errors import ConfigError, InputError
 from facemetric.export.converters import converter_for
 from facemetric.export.graph import MIN_OPSET, GraphBuilder, onnx_module
-from facemetric.io.atomic import atomic_path
+from facemetric.io.atomic import atomic_path, check_output_file
 
 OPSET = 17
 IR_VERSION = 8  # what onnxruntime has read for years; opset 17 needs IR 8
@@ -147,6 +147,7 @@ def export_metric(model_dir: str | Path, out: str | Path, *, embedding: bool = F
     out = Path(out)
     if out.suffix != ".onnx":
         raise ConfigError(f"{out}: --out must end in .onnx")
+    check_output_file(out)
     metric = load_model(model_dir)
     if backbone is not None:
         model, kind = fused_model(metric, backbone, flip), "backbone+embedding"
