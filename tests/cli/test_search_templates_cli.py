@@ -172,9 +172,11 @@ def test_search_with_gallery_and_probe_template_files(tmp_path, capsys):
 
 
 def _one_line_error(code, err, *fragments):
-    assert code == 1
+    """Exit code 1 and exactly one ``error:`` line holding every fragment (the file it names, what to fix)."""
+    assert code == 1, err
     lines = [line for line in err.strip().splitlines() if line.strip()]
-    text = " ".join(lines)
+    assert len(lines) == 1, err
+    text = lines[0]
     assert "Traceback" not in err and text.startswith("error:")
     for fragment in fragments:
         assert fragment in text, text
@@ -184,7 +186,7 @@ def test_bad_inputs_each_get_one_clear_error(tmp_path, capsys):
     _split(tmp_path)
     save_descriptors(_set(backbone="other"), tmp_path / "other.npz")
     code, _, err = _run(capsys, "search", tmp_path / "g.npz", tmp_path / "other.npz", "--out", tmp_path / "s")
-    _one_line_error(code, err, "different pipelines", "backbone='bb'", "backbone='other'")
+    _one_line_error(code, err, "different pipelines", "g.npz", "other.npz", "backbone='bb'", "backbone='other'")
 
     empty = DescriptorSet(X=np.zeros((0, 8), np.float32), labels=np.array([], str), ids=np.array([], str))
     save_descriptors(empty, tmp_path / "empty.npz")
@@ -226,6 +228,9 @@ def test_templates_build_verify_and_a_template_with_no_images(tmp_path, capsys):
     code, _, err = _run(capsys, "templates", "verify", tmp_path / "d.npz", tid_mid, pair_label, "--out",
                         tmp_path / "v", "--no-progress")
     _one_line_error(code, err, "template 999 has no images")
+    code, _, err = _run(capsys, "templates", "build", tmp_path / "d.npz", "--out", tmp_path / "t7",
+                        "--images-per-template", "7")
+    _one_line_error(code, err, "d.npz", "no genuine template pair", "--images-per-template")
     code, _, err = _run(capsys, "templates", "split", tmp_path / "d.npz", "--gallery", tmp_path / "g.npz", "--probes",
                         tmp_path / "p.npz", "--non-mated-fraction", "2")
     _one_line_error(code, err, "non_mated_fraction")
@@ -255,6 +260,9 @@ def test_all_pairs_cli_reports_exact_tar_at_far(tmp_path, capsys):
     assert code == 0, err
     lean = json.loads((tmp_path / "b" / "report.json").read_text())
     assert lean["tar_at_far"] == report["tar_at_far"] and lean["auc"] is None
+    save_descriptors(ds.subset(np.arange(1)), tmp_path / "one.npz")
+    code, _, err = _run(capsys, "all-pairs", tmp_path / "one.npz", "--out", tmp_path / "c", "--no-progress")
+    _one_line_error(code, err, "one.npz", "holds 1 image(s)")
 
 
 @pytest.mark.parametrize("verb", [["search"], ["templates", "build"], ["templates", "split"], ["templates", "verify"],

@@ -43,6 +43,7 @@ def all_pairs(
     - `facemetric all-pairs lfw.npz --out allpairs/ --model models/plda`
     - `facemetric all-pairs big.npz --out allpairs/ --no-curve --block 8192`
     """
+    from facemetric.errors import bad_file
     from facemetric.io import load_descriptors
     from facemetric.experiments.sets import ready_metric
     from facemetric.templates.builder import identities
@@ -51,6 +52,9 @@ def all_pairs(
     from facemetric.verify.report import package_versions, write_report
 
     ds = load_descriptors(descriptors)
+    if len(ds) < 2:
+        raise bad_file(descriptors, f"holds {len(ds)} image(s)", "all-vs-all verification needs at least two images "
+                       "of two identities")
     ready = ready_metric([(ds, str(descriptors))], method=method, model_dir=model,
                          train=None if train is None else load_descriptors(train), flip=flip)
     fused = ready.sets[0]

@@ -39,11 +39,13 @@ def build(
     - `facemetric templates build lfw.npz --out lfw_templates/ --images-per-template 2 --impostors 10000`
     """
     from facemetric.io import load_descriptors
+    from facemetric.cli.errors import naming
     from facemetric.templates.builder import build_template_protocol
     from facemetric.templates.ijb import write_face_tid_mid, write_template_pair_label
 
-    tmap, pairs = build_template_protocol(load_descriptors(descriptors), images_per_template=images_per_template,
-                                          n_impostors=impostors, seed=seed, name=name)
+    with naming(descriptors):
+        tmap, pairs = build_template_protocol(load_descriptors(descriptors), images_per_template=images_per_template,
+                                              n_impostors=impostors, seed=seed, name=name)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_face_tid_mid(tmap, out_dir / f"{name}_face_tid_mid.txt")
     write_template_pair_label(pairs, out_dir / f"{name}_template_pair_label.txt")

@@ -73,8 +73,8 @@ def build_template_protocol(
             same_a.append(t[a])
             same_b.append(t[b])
     if not same_a:
-        raise InputError(f"{name}: no identity has more than {k} image(s), so there is no genuine template pair; "
-                         "lower images_per_template or add identities with several images")
+        raise InputError(f"descriptors: no identity has more than {k} image(s), so there is no genuine template "
+                         "pair; lower --images-per-template or add identities with several images")
     ga, gb = np.concatenate(same_a), np.concatenate(same_b)
     ia, ib = _impostor_pairs(owner, n_impostors, rng)
     rows = np.concatenate(images)
