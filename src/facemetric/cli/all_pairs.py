@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console, out
-from facemetric.cli.options import FLIP_HELP, METHOD_HELP, NO_PROGRESS_HELP, Flip
+from facemetric.cli.options import FLIP_HELP, MODEL_HELP, NO_PROGRESS_HELP, SET_METHOD_HELP, TRAIN_HELP, Flip
 from facemetric.progress import progress_bar, progress_enabled
 
 
@@ -17,12 +17,9 @@ def all_pairs(
     descriptors: Path = typer.Argument(..., help="Labelled descriptor set (.npz/.parquet, or the LFW reference "
                                        ".npz)."),
     out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Output folder for report.json and roc_det.png."),
-    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=METHOD_HELP + " Default "
-                                         "cosine; one that learns needs --train."),
-    model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help="Model folder written by "
-                                         "`facemetric fit`."),
-    train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help="Training descriptors (other "
-                                         "people) to fit --method on."),
+    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=SET_METHOD_HELP),
+    model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help=MODEL_HELP),
+    train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help=TRAIN_HELP),
     flip: Optional[Flip] = typer.Option(None, "--flip", metavar="<mode>", help=FLIP_HELP),
     block: int = typer.Option(4096, "--block", help="Rows and columns scored at a time."),
     tail_mib: int = typer.Option(256, "--tail-memory", help="MiB for the exact top impostor scores (TAR@FAR "

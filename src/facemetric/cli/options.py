@@ -18,3 +18,8 @@ FLIP_HELP = ("Flip fusion: auto (sum when the set has flipped descriptors, else 
 METHOD_HELP = "Scoring method, e.g. cosine, lda or plda; run `facemetric methods` for all of them."
 FORMAT_HELP = f"Protocol format: {', '.join(FORMATS)} (default: detected from the file)."
 NO_PROGRESS_HELP = "Switch the progress display off (also FACEMETRIC_NO_PROGRESS=1)."
+#: ``--method``/``--model``/``--train`` of the verbs that score sets that belong together (search, all-pairs,
+#: templates verify): a learned method is fitted on --train, never on the sets it scores.
+SET_METHOD_HELP = METHOD_HELP + " Default cosine; one that learns needs --train."
+MODEL_HELP = "Model folder written by `facemetric fit`."
+TRAIN_HELP = "Training descriptors (other people) to fit --method on."

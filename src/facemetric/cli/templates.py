@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console, out
-from facemetric.cli.options import FLIP_HELP, METHOD_HELP, NO_PROGRESS_HELP, Flip, Pooling
+from facemetric.cli.options import FLIP_HELP, MODEL_HELP, NO_PROGRESS_HELP, SET_METHOD_HELP, TRAIN_HELP, Flip, Pooling
 from facemetric.progress import progress_bar, progress_enabled
 
 templates_app = typer.Typer(
@@ -95,12 +95,9 @@ def verify(
     pairs: Path = typer.Argument(..., help="Template pairs: *_template_pair_label.txt."),
     out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Output folder for report.json, scores.csv, roc.png "
                                  "and det.png."),
-    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=METHOD_HELP + " Default "
-                                         "cosine; one that learns needs --train."),
-    model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help="Model folder written by "
-                                         "`facemetric fit`."),
-    train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help="Training descriptors to fit "
-                                         "--method on."),
+    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=SET_METHOD_HELP),
+    model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help=MODEL_HELP),
+    train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help=TRAIN_HELP),
     flip: Optional[Flip] = typer.Option(None, "--flip", metavar="<mode>", help=FLIP_HELP),
     pooling: Pooling = typer.Option("auto", "--pooling", metavar="<mode>", help="Set scoring: auto (PLDA native, "
                                     "else mean), mean or native."),
