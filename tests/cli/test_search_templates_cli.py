@@ -198,8 +198,7 @@ def test_bad_inputs_each_get_one_clear_error(tmp_path, capsys):
                         tmp_path / "t.txt", "--out", tmp_path / "s")
     _one_line_error(code, err, "t.txt", "nobody/x.jpg", "no descriptor")
 
-    code, _, err = _run(capsys, "search", tmp_path / "g.npz", tmp_path / "p.npz", "--method", "lda", "--out",
-                        tmp_path / "s")
+    code, _, err = _run(capsys, "all-pairs", tmp_path / "g.npz", "--method", "lda", "--out", tmp_path / "a")
     _one_line_error(code, err, "--train")
 
     save_descriptors(_set(seed=9, prefix="T"), tmp_path / "train.npz")
@@ -234,6 +233,22 @@ def test_templates_build_verify_and_a_template_with_no_images(tmp_path, capsys):
     code, _, err = _run(capsys, "templates", "split", tmp_path / "d.npz", "--gallery", tmp_path / "g.npz", "--probes",
                         tmp_path / "p.npz", "--non-mated-fraction", "2")
     _one_line_error(code, err, "non_mated_fraction")
+
+
+def test_a_learned_method_without_train_is_fitted_on_the_gallery_and_says_so(tmp_path, capsys):
+    g, p = _split(tmp_path, non_mated_fraction=0.0)
+    code, _, err = _run(capsys, "search", tmp_path / "g.npz", tmp_path / "p.npz", "--method", "lda", "--out",
+                        tmp_path / "s", "--no-progress", "--no-plots")
+    assert code == 0, err
+    report = json.loads((tmp_path / "s" / "report.json").read_text())
+    assert any("fitted on the" in n and "never the probes" in n for n in report["notes"]), report["notes"]
+    # the same figures as an LDA fitted by hand on the gallery alone and passed as a model
+    save_model(make_metric("lda").fit_descriptors(g), tmp_path / "lda")
+    code, _, err = _run(capsys, "search", tmp_path / "g.npz", tmp_path / "p.npz", "--model", tmp_path / "lda",
+                        "--out", tmp_path / "m", "--no-progress", "--no-plots")
+    assert code == 0, err
+    by_hand = json.loads((tmp_path / "m" / "report.json").read_text())
+    assert report["cmc"] == by_hand["cmc"] and report["n_probes"] == by_hand["n_probes"]
 
 
 def test_all_pairs_cli_reports_exact_tar_at_far(tmp_path, capsys):

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console, out
-from facemetric.cli.options import FLIP_HELP, MODEL_HELP, NO_PROGRESS_HELP, SET_METHOD_HELP, TRAIN_HELP, Flip, Pooling
+from facemetric.cli.options import FLIP_HELP, MODEL_HELP, NO_PROGRESS_HELP, METHOD_HELP, TRAIN_HELP, Flip, Pooling
 from facemetric.progress import progress_bar, progress_enabled
 
 
@@ -19,7 +19,9 @@ def search(
                                   "with itself left out."),
     out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Output folder: report.json, cmc.png, det.png, "
                                  "candidates.csv."),
-    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=SET_METHOD_HELP),
+    method: Optional[str] = typer.Option(None, "--method", "-m", metavar="<method>", help=METHOD_HELP + " Default cosine; one "
+                                          "that learns is fitted on --train, or else on the gallery (never the "
+                                          "probes), as the report notes."),
     model: Optional[Path] = typer.Option(None, "--model", metavar="<dir>", help=MODEL_HELP),
     train: Optional[Path] = typer.Option(None, "--train", metavar="<file>", help=TRAIN_HELP),
     flip: Optional[Flip] = typer.Option(None, "--flip", metavar="<mode>", help=FLIP_HELP + " Default: the "

@@ -70,8 +70,13 @@ def ready_metric(
     model_dir: str | Path | None = None,
     train: DescriptorSet | None = None,
     flip: str | None = None,
+    fit_on_first: bool = False,
 ) -> ReadyMetric:
-    """Check the ``(descriptors, name)`` sets against each other and against the metric; fuse; fit if needed."""
+    """Check the ``(descriptors, name)`` sets against each other and against the metric; fuse; fit if needed.
+
+    A method that learns is fitted on ``train``; without it, ``fit_on_first`` fits it on the first set
+    (a 1:N gallery: its enrolled people, never the probes) and says so in the notes, else it is an error.
+    """
     if method is not None and model_dir is not None:
         raise ConfigError("give either --method (a method name) or --model (a fitted model folder), not both")
     metric = make_method(method or "cosine", model_dir)
@@ -102,21 +107,27 @@ def ready_metric(
                                  "a model on descriptors from the same pipeline")
         notes.append(f"metric loaded from {model_dir}")
     elif learns_something(metric):
-        if train is None:
+        if train is None and not fit_on_first:
             raise ConfigError(f"method {method!r} learns from data: give --train DESCRIPTORS (people outside the "
                               "sets it scores), or fit it with `facemetric fit` and pass --model DIR")
-        train_fused = fuse(train, flip, "the --train descriptors")
-        if train_fused.dim != first.dim or pipeline_mismatch(train_fused.provenance, first.provenance):
-            raise InputError(f"the --train descriptors do not match {first_name} (dimension or backbone); train on "
-                             "descriptors from the same pipeline")
-        metric.fit_descriptors(train_fused)
-        shared = np.intersect1d(train_fused.labels, np.concatenate([ds.labels for ds in fused]))
-        shared = shared[shared != ""]
-        notes.append(f"{method} fitted on {len(train_fused)} training descriptors of "
-                     f"{np.unique(train_fused.labels).size} identities")
-        if shared.size:
-            notes.append(f"warning: {shared.size} training identities also appear in the scored sets (e.g. "
-                         f"{str(shared[0])!r}); the figures are optimistic")
+        if train is None:
+            metric.fit_descriptors(first)
+            notes.append(f"{method} fitted on the {len(first)} images of {np.unique(first.labels).size} identities "
+                         f"of the {first_name} (no --train): the metric has seen the enrolled people, never the "
+                         "probes; give --train with other people for a metric fitted elsewhere")
+        else:
+            train_fused = fuse(train, flip, "the --train descriptors")
+            if train_fused.dim != first.dim or pipeline_mismatch(train_fused.provenance, first.provenance):
+                raise InputError(f"the --train descriptors do not match {first_name} (dimension or backbone); train "
+                                 "on descriptors from the same pipeline")
+            metric.fit_descriptors(train_fused)
+            shared = np.intersect1d(train_fused.labels, np.concatenate([ds.labels for ds in fused]))
+            shared = shared[shared != ""]
+            notes.append(f"{method} fitted on {len(train_fused)} training descriptors of "
+                         f"{np.unique(train_fused.labels).size} identities")
+            if shared.size:
+                notes.append(f"warning: {shared.size} training identities also appear in the scored sets (e.g. "
+                             f"{str(shared[0])!r}); the figures are optimistic")
     else:
         if train is not None:
             notes.append(f"{method or 'cosine'} learns nothing: --train was not used")

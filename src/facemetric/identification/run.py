@@ -70,7 +70,7 @@ def run_search(
         raise InputError(f"{probes_path}: there are no probes; give a probe set with at least one image")
     train = None if train_path is None else load_descriptors(train_path)
     ready = ready_metric([(gallery, g_name), (probes, p_name)], method=method, model_dir=model_dir, train=train,
-                         flip=flip)
+                         flip=flip, fit_on_first=True)
     g_map = None if gallery_templates is None else load_template_map(gallery_templates)
     p_map = None if probe_templates is None else load_template_map(probe_templates)
     gallery, probes = ready.sets
