@@ -6,10 +6,14 @@ A table in a Markdown file is delimited by two comments naming its source::
     | method | AUC | ...                      (generated: do not edit by hand)
     <!-- end of table -->
 
-The rows are rendered by ``facemetric.experiments.report.benchmark_markdown``, the function
-that writes each run's own ``benchmark.md``; a JSON named after a script of ``benchmarks/``
+The rows of a ``benchmark.json`` (a list of method rows) are rendered by
+``facemetric.experiments.report.benchmark_markdown``, the function that writes each run's own
+``benchmark.md``; a JSON named after a script of ``benchmarks/``
 (``benchmarks/results/bench_search.json``) is rendered by that script's ``markdown`` function.
-Paths are relative to the repository root.
+Other benchmark scripts store ready tables in their JSON, under
+``"tables": {name: {"columns": [...], "rows": [[...]], "notes": [...]}}``; a source
+``FILE.json#name`` picks one (``benchmarks/bench_detect.py`` writes them so). Paths are
+relative to the repository root.
 
     .venv/bin/python benchmarks/docs_tables.py            # rewrite the tables in docs/*.md
     .venv/bin/python benchmarks/docs_tables.py --check    # exit 1 if a table differs from its JSON
@@ -44,10 +48,24 @@ def renderer(source: str):
 def render(text: str, root: Path = ROOT) -> str:
     """``text`` with every delimited table regenerated from its source JSON."""
     def table(match: re.Match) -> str:
-        rows = json.loads((root / match["source"]).read_text(encoding="utf-8"))
-        return match.group(1) + renderer(match["source"])(rows) + match.group(4)
+        source, _, name = match["source"].partition("#")
+        data = json.loads((root / source).read_text(encoding="utf-8"))
+        body = generic_markdown(data["tables"][name]) if name else renderer(source)(data)
+        return match.group(1) + body + match.group(4)
 
     return TABLE.sub(table, text)
+
+
+def generic_markdown(table: dict) -> str:
+    """A ``{"columns", "rows", "notes"}`` table in Markdown, the notes as lines under it."""
+    def line(cells) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    lines = [line(table["columns"]), "|" + "---|" * len(table["columns"])]
+    lines += [line(row) for row in table["rows"]]
+    if table.get("notes"):
+        lines += ["", *table["notes"]]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,17 @@ def test_a_hand_edit_of_a_generated_table_is_caught(tmp_path):
     assert render(fresh.replace("0.9900", "0.9910"), tmp_path) == fresh
 
 
+def test_a_named_table_of_a_benchmark_script_is_rendered_and_checked(tmp_path):
+    render = docs_tables().render
+    data = {"tables": {"speed": {"columns": ["setting", "CPU x ref"], "rows": [["a|b", "0.25"]],
+                                 "notes": ["One note."]}}}
+    (tmp_path / "d.json").write_text(json.dumps(data))
+    fresh = render("<!-- table from d.json#speed -->\nstale\n<!-- end of table -->\n", tmp_path)
+    assert fresh == ("<!-- table from d.json#speed -->\n| setting | CPU x ref |\n|---|---|\n| a\\|b | 0.25 |\n\n"
+                     "One note.\n<!-- end of table -->\n")
+    assert render(fresh, tmp_path) == fresh
+
+
 def test_the_readme_layout_lists_every_top_level_module():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme.split("```\nsrc/facemetric/\n", 1)[1].split("```", 1)[0]

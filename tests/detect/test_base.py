@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from facemetric.detect import Face, choose_face
+from facemetric.detect.canvas import CanvasRule
 from facemetric.detect.geometry import anchor_centers, distance2bbox, distance2kps, letterbox, nms, pad_image
 from facemetric.errors import ConfigError, InputError
 
@@ -78,8 +79,9 @@ def test_anchor_centers_and_distance_decoding():
 
 def test_letterbox_and_pad():
     img = np.full((50, 100, 3), 7, np.uint8)
-    canvas, lb = letterbox(img, 64, 64)
-    assert canvas.shape == (64, 64, 3) and lb.scale == pytest.approx(0.64)
+    lb = CanvasRule(size=(64, 64), upscale=True).place(100, 50)
+    canvas = letterbox(img, lb)
+    assert canvas.shape == (64, 64, 3) and lb.sx == pytest.approx(0.64) and lb.sy == pytest.approx(0.64)
     assert (canvas[:32] == 7).all() and (canvas[32:] == 0).all()
     padded, dx, dy = pad_image(img, 0.5)
     assert padded.shape == (150, 200, 3) and (dx, dy) == (50, 50)

@@ -39,6 +39,7 @@ def test_specs_build_detectors(models_dir):
 
 @pytest.mark.parametrize("spec,expected", [
     ("scrfd:m.onnx@320", ("scrfd", "m.onnx", "320")),
+    ("scrfd:m.onnx@max320", ("scrfd", "m.onnx", "max320")),
     ("YUNET:dir/m.onnx@640x480", ("yunet", "dir/m.onnx", "640x480")),
     ("dlib@0,1", ("dlib", "", "0,1")),
     ("dlib", ("dlib", "", None)),
@@ -56,6 +57,8 @@ def test_compose_spec_folds_cli_options():
 
     assert compose_spec("scrfd:m.onnx", det_size="320") == "scrfd:m.onnx@320x320"
     assert compose_spec("yunet:m.onnx", det_size="640x480") == "yunet:m.onnx@640x480"
+    assert compose_spec("scrfd:m.onnx", det_size="MAX320") == "scrfd:m.onnx@max320"
+    assert compose_spec("scrfd:m.onnx@max640") == "scrfd:m.onnx@max640"
     assert compose_spec("dlib", upsample="0,1") == "dlib@0,1"
     assert compose_spec("dlib@2") == "dlib@2" and compose_spec(" landmarks:f.txt ") == "landmarks:f.txt"
 
@@ -67,6 +70,8 @@ def test_compose_spec_folds_cli_options():
     ("dlib@1", {"upsample": "1"}, "either in the spec"),
     ("scrfd:m.onnx", {"det_size": "abc"}, "--det-size must be N or WxH"),
     ("scrfd:m.onnx", {"det_size": "16"}, "at least 32"),
+    ("scrfd:m.onnx", {"det_size": "max16"}, "at least 32"),
+    ("scrfd:m.onnx@max8", {}, "at least 32"),
     ("scrfd:m.onnx", {"det_size": "0x320"}, "at least 32"),
     ("dlib@x", {}, "'upsample' parameter of dlib"),
     ("dlib", {"upsample": "1,0"}, "'upsample' parameter of dlib"),

@@ -3,7 +3,8 @@
 A fake session returns the nine SCRFD outputs (scores, boxes and keypoints at strides 8, 16
 and 32, two anchors per cell) with a few chosen anchors switched on. The expected faces are
 computed by hand from the anchor's cell: centre = (column, row) * stride, box = centre -/+
-distances * stride, keypoints = centre + offsets * stride, all divided by the letterbox scale.
+distances * stride, keypoints = centre + offsets * stride, all mapped back through the letterbox scale s as
+(p + 0.5) / s - 0.5 (pixel-index coordinates, OpenCV's resize convention).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facemetric.detect.canvas import CanvasRule
 from facemetric.detect.scrfd import ScrfdDetector
 from facemetric.errors import InputError
 
@@ -30,7 +32,8 @@ class FakeSession:
 
 def detector(outputs: list[np.ndarray], score_threshold: float = 0.5) -> ScrfdDetector:
     det = object.__new__(ScrfdDetector)  # no ONNX file: set what detect() reads
-    det.model_path, det.input_size_, det.input_name_ = "fake.onnx", (W, H), "input.1"
+    det.model_path, det.model_size_, det.input_name_ = "fake.onnx", (W, H), "input.1"
+    det.canvas_ = CanvasRule(size=(W, H), upscale=True)
     det.output_names_ = [f"out{i}" for i in range(len(outputs))]
     det.score_threshold, det.nms_threshold = score_threshold, 0.4
     det.session_ = FakeSession(outputs)
@@ -57,7 +60,7 @@ def by_hand(stride, row, dist, kps, scale):
     cx, cy = (cell % (W // stride)) * stride, (cell // (W // stride)) * stride
     box = np.array([cx - dist[0] * stride, cy - dist[1] * stride, cx + dist[2] * stride, cy + dist[3] * stride])
     points = np.array([[cx + kps[2 * k] * stride, cy + kps[2 * k + 1] * stride] for k in range(5)])
-    return box / scale, points / scale
+    return (box + 0.5) / scale - 0.5, (points + 0.5) / scale - 0.5
 
 
 KPS = np.array([-0.5, -0.4, 0.5, -0.4, 0.0, 0.1, -0.4, 0.5, 0.4, 0.5], np.float32)

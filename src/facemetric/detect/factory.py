@@ -5,26 +5,17 @@ from __future__ import annotations
 import re
 
 from facemetric.detect.base import Detector
+from facemetric.detect.canvas import DEFAULT_PAD, CanvasRule, is_canvas, parse_canvas
 from facemetric.errors import ConfigError
 
 SPECS = ("scrfd:MODEL.onnx[@SIZE]", "yunet:MODEL.onnx[@SIZE]", "dlib[@UPSAMPLE]", "landmarks:FILE")
-_SIZE = re.compile(r"^(\d+)(?:x(\d+))?$")
 _LEVELS = re.compile(r"^\d+(?:,\d+)*$")
-
-
-def parse_size(text: str, what: str = "detector size") -> tuple[int, int]:
-    """``"320"`` -> (320, 320); ``"640x480"`` -> (640, 480) as (w, h); anything else is a ConfigError."""
-    m = _SIZE.match(str(text).strip().lower())
-    if not m or int(m.group(1)) < 32 or int(m.group(2) or m.group(1)) < 32:
-        raise ConfigError(f"the {what} must be N or WxH in pixels (at least 32), e.g. 320 or 640x480; "
-                          f"got {text!r} instead")
-    return int(m.group(1)), int(m.group(2) or m.group(1))
 
 
 def split_spec(spec: str) -> tuple[str, str, str | None]:
     """``"scrfd:m.onnx@320"`` -> ("scrfd", "m.onnx", "320"); ``"dlib@0,1"`` -> ("dlib", "", "0,1").
 
-    The ``@`` suffix is a detector size (N or WxH) for scrfd/yunet and upsample levels for dlib;
+    The ``@`` suffix is a canvas (N, WxH or maxN) for scrfd/yunet and upsample levels for dlib;
     an ``@`` followed by anything else is left in the path.
     """
     kind, _, arg = spec.strip().partition(":")
@@ -32,7 +23,7 @@ def split_spec(spec: str) -> tuple[str, str, str | None]:
     if at:
         return kind.lower(), arg, suffix
     head, at, tail = arg.rpartition("@")
-    if at and (_SIZE.match(tail.lower()) or _LEVELS.match(tail)):
+    if at and (is_canvas(tail) or _LEVELS.match(tail)):
         return kind.lower(), head, tail
     return kind.lower(), arg, None
 
@@ -73,7 +64,7 @@ def compose_spec(spec: str, *, det_size: str | None = None, upsample: str | None
         if suffix is not None:
             raise ConfigError(f"give the detector size either in the spec ({spec!r}) or as --det-size, not "
                               f"both")
-        suffix = "x".join(map(str, parse_size(det_size, "--det-size")))
+        suffix = parse_canvas(det_size, "--det-size").label
     if upsample is not None:
         if kind != "dlib":
             raise ConfigError(f"--upsample applies to the dlib detector only; got --detector {spec!r}")
@@ -83,7 +74,7 @@ def compose_spec(spec: str, *, det_size: str | None = None, upsample: str | None
         suffix = upsample
     if suffix is not None:
         if kind in ("scrfd", "yunet"):
-            parse_size(suffix, f"size after '@' in detector spec {spec!r}")
+            parse_canvas(suffix, f"size after '@' in detector spec {spec!r}")
         elif kind == "dlib":
             parse_upsample(suffix)
         else:
@@ -102,25 +93,27 @@ def make_detector(spec: str, *, pad: float | None = None, threads: int | None = 
                   input_size: tuple[int, int] | None = None, upsample=None) -> Detector:
     """``"scrfd:PATH.onnx"``, ``"yunet:PATH.onnx"``, ``"dlib"`` or ``"landmarks:FILE"``.
 
-    Spec suffixes: ``scrfd:PATH.onnx@320`` (or ``@640x480``) sets ``input_size``;
-    ``dlib@1`` or ``dlib@0,1`` sets dlib's ``upsample`` levels (the next level is tried only when
-    the previous found no face). A suffix and the matching keyword must not both be given.
+    Spec suffixes: ``scrfd:PATH.onnx@max640`` (the image at its own size, scaled down to 640 at
+    most: the default rule), ``@320`` or ``@640x480`` (a fixed canvas the image is resized to fit,
+    up or down) set the canvas (:mod:`facemetric.detect.canvas`); ``dlib@1`` or ``dlib@0,1`` sets
+    dlib's ``upsample`` levels (the next level is tried only when the previous found no face). A
+    suffix and the matching keyword must not both be given.
 
     ``pad`` is the black border added on every side before detecting, as a fraction of the
-    longer image side (default 0.5 for scrfd and yunet, 0.25 for dlib, none for given
-    landmarks); see :mod:`facemetric.detect.padded`. ``threads`` caps onnxruntime threads.
-    ``input_size`` (w, h) is the network canvas of ONNX models with a dynamic input shape
-    (default 640x640; 320x320 is about 3x faster and enough for faces over ~40 px).
+    longer image side (defaults in ``canvas.DEFAULT_PAD``: 0.5 for scrfd and yunet, 0.25 for
+    dlib, none for given landmarks); see :mod:`facemetric.detect.padded`. ``threads`` caps
+    onnxruntime threads. ``input_size`` (w, h) asks for a fixed canvas, as ``@WxH`` does.
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"The detector spec must be one of {', '.join(SPECS)}; got {spec!r} instead")
     kind, arg, suffix = split_spec(spec)
+    canvas: CanvasRule | None = None
     if suffix is not None:
         if kind in ("scrfd", "yunet"):
             if input_size is not None:
                 raise ConfigError(f"give the detector size either in the spec ({spec!r}) or as --det-size, "
                                   f"not both")
-            input_size = parse_size(suffix, f"size after '@' in detector spec {spec!r}")
+            canvas = parse_canvas(suffix, f"size after '@' in detector spec {spec!r}")
         elif kind == "dlib":
             if upsample is not None:
                 raise ConfigError(f"give dlib's upsample either in the spec ({spec!r}) or as --upsample, "
@@ -136,21 +129,23 @@ def make_detector(spec: str, *, pad: float | None = None, threads: int | None = 
         if kind not in ("scrfd", "yunet"):
             raise ConfigError(f"input_size applies to scrfd and yunet detectors only (--det-size); got spec "
                               f"{spec!r}")
-        kwargs["input_size"] = tuple(input_size)
+        canvas = CanvasRule(size=tuple(input_size), upscale=True)
+    if canvas is not None:
+        kwargs["canvas"] = canvas
     if kind == "scrfd":
         from facemetric.detect.scrfd import ScrfdDetector
 
-        detector, default_pad = ScrfdDetector(_need_path(spec, arg), threads=threads, **kwargs), 0.5
+        detector = ScrfdDetector(_need_path(spec, arg), threads=threads, **kwargs)
     elif kind == "yunet":
         from facemetric.detect.yunet import YunetDetector
 
-        detector, default_pad = YunetDetector(_need_path(spec, arg), threads=threads, **kwargs), 0.5
+        detector = YunetDetector(_need_path(spec, arg), threads=threads, **kwargs)
     elif kind == "dlib":
         from facemetric.detect.dlib_hog import DlibHogDetector
 
         if arg:
             raise ConfigError(f"The detector spec 'dlib' takes no argument; got {spec!r} instead")
-        detector, default_pad = DlibHogDetector(**({} if upsample is None else {"upsample": upsample})), 0.25
+        detector = DlibHogDetector(**({} if upsample is None else {"upsample": upsample}))
     elif kind == "landmarks":
         from facemetric.detect.landmarks_file import LandmarksFileDetector
 
@@ -159,7 +154,7 @@ def make_detector(spec: str, *, pad: float | None = None, threads: int | None = 
         return LandmarksFileDetector(_need_path(spec, arg))
     else:
         raise ConfigError(f"unknown detector {kind!r} in spec {spec!r}; use one of {', '.join(SPECS)}")
-    pad = default_pad if pad is None else pad
+    pad = DEFAULT_PAD[kind] if pad is None else pad
     if not pad:
         return detector
     from facemetric.detect.padded import PaddedDetector

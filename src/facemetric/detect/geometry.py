@@ -11,24 +11,50 @@ from facemetric.errors import require
 
 @dataclass(frozen=True)
 class Letterbox:
-    """How an image was placed on the network canvas: ``canvas = image * scale`` at the top left."""
+    """How an image is placed on the network canvas: resized by (``sx``, ``sy``) to
+    ``resized_width`` x ``resized_height`` at the top left of a ``width`` x ``height`` canvas,
+    the rest black. Built by :meth:`facemetric.detect.canvas.CanvasRule.place`.
 
-    scale: float
+    Points use pixel-index coordinates (the centre of pixel (i, j) is (i, j)), the convention of
+    OpenCV's resize: a source point ``u`` lands at ``(u + 0.5) * s - 0.5`` on the canvas.
+    ``to_image`` inverts that exactly, per axis.
+    """
+
+    sx: float
+    sy: float
     width: int
     height: int
+    resized_width: int
+    resized_height: int
+
+    def to_canvas(self, points: np.ndarray) -> np.ndarray:
+        """(..., 2) image points -> canvas points."""
+        s = np.array([self.sx, self.sy])
+        return (np.asarray(points, np.float64) + 0.5) * s - 0.5
+
+    def to_image(self, points: np.ndarray) -> np.ndarray:
+        """(..., 2) canvas points -> image points (the exact inverse of :meth:`to_canvas`)."""
+        s = np.array([self.sx, self.sy])
+        return (np.asarray(points, np.float64) + 0.5) / s - 0.5
+
+    def boxes_to_image(self, boxes: np.ndarray) -> np.ndarray:
+        """(N, 4) canvas boxes x1, y1, x2, y2 -> image boxes (both corners mapped as points)."""
+        return self.to_image(np.asarray(boxes).reshape(-1, 2, 2)).reshape(-1, 4)
 
 
-def letterbox(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, Letterbox]:
-    """Resize ``image`` keeping its aspect ratio to fit (width, height), top-left aligned, zero fill."""
+def letterbox(image: np.ndarray, placement: Letterbox) -> np.ndarray:
+    """The network canvas: ``image`` resized as ``placement`` says, top-left aligned, zero fill."""
     cv2 = require("cv2", "images")
     h, w = image.shape[:2]
-    scale = min(width / w, height / h)
-    new_w, new_h = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(image, (new_w, new_h), interpolation=interp)
-    canvas = np.zeros((height, width, 3), np.uint8)
+    new_w, new_h = placement.resized_width, placement.resized_height
+    if (new_w, new_h) == (w, h):
+        resized = image
+    else:
+        interp = cv2.INTER_AREA if new_w < w else cv2.INTER_LINEAR
+        resized = cv2.resize(image, (new_w, new_h), interpolation=interp)
+    canvas = np.zeros((placement.height, placement.width, 3), np.uint8)
     canvas[:new_h, :new_w] = resized
-    return canvas, Letterbox(scale=new_w / w, width=width, height=height)
+    return canvas
 
 
 def pad_image(image: np.ndarray, fraction: float) -> tuple[np.ndarray, int, int]:

@@ -29,6 +29,8 @@ class PaddedDetector:
         self.name = f"{detector.name}+pad{self.fraction:g}" if self.fraction else detector.name
         self.model_hash = getattr(detector, "model_hash", "")
         self.gives_dlib_shape = getattr(detector, "gives_dlib_shape", False)
+        inner = getattr(detector, "settings", None)  # the canvas rule of scrfd / yunet
+        self.settings = None if inner is None else {**inner, "pad": self.fraction}
 
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         padded, dx, dy = pad_image(check_image(image_rgb), self.fraction)

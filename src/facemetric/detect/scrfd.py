@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from facemetric.detect.base import Face, check_image
+from facemetric.detect.canvas import CanvasRule, default_canvas
 from facemetric.detect.geometry import anchor_centers, distance2bbox, distance2kps, letterbox, nms
 from facemetric.errors import ConfigError, bad_file
 from facemetric.io.digest import file_digest
@@ -27,31 +28,54 @@ ROLE_BY_WIDTH = {1: "score", 4: "box", 10: "kps"}
 
 
 class ScrfdDetector:
-    """SCRFD detector. ``input_size`` (w, h) is used for models with a dynamic input shape
-    (default 640x640); a model with a fixed shape always uses its own."""
+    """SCRFD detector.
+
+    ``canvas`` is the :class:`~facemetric.detect.canvas.CanvasRule` (default: the image's own
+    size rounded up to 32, scaled down to ``DEFAULT_MAX_SIDE["scrfd"]`` at most, never up);
+    ``input_size`` (w, h) is the older way to ask for a fixed canvas. A model with a fixed input
+    shape keeps its own canvas, and the rule says at which scale the image sits on it.
+    """
 
     def __init__(self, model_path: str | Path, *, input_size: tuple[int, int] | None = None,
-                 score_threshold: float = 0.5, nms_threshold: float = 0.4, threads: int | None = None):
+                 canvas: CanvasRule | None = None, score_threshold: float = 0.5, nms_threshold: float = 0.4,
+                 threads: int | None = None):
         self.model_path = Path(model_path)
         self.score_threshold = float(score_threshold)
         self.nms_threshold = float(nms_threshold)
         if not 0.0 <= self.score_threshold <= 1.0:
             raise ConfigError(f"The 'score_threshold' of scrfd must be in [0, 1]; got {score_threshold!r}")
+        if input_size is not None and canvas is not None:
+            raise ConfigError("give the scrfd canvas either as input_size or as canvas, not both")
+        if input_size is not None:
+            canvas = CanvasRule(size=tuple(input_size), upscale=True)
         self.session_ = open_session(self.model_path, threads, what="SCRFD detector")
         inp = self.session_.get_inputs()[0]
         self.input_name_ = inp.name
         h, w = inp.shape[2], inp.shape[3]
-        fixed = isinstance(h, int) and isinstance(w, int)
-        if fixed:
-            self.input_size_ = (int(w), int(h))
-        else:
-            size = input_size or (640, 640)
-            if size[0] % 32 or size[1] % 32:
-                raise ConfigError(f"The 'input_size' of scrfd must be multiples of 32; got {size!r} instead")
-            self.input_size_ = (int(size[0]), int(size[1]))
+        self.model_size_ = (int(w), int(h)) if isinstance(h, int) and isinstance(w, int) else None
+        self.canvas_ = canvas or default_canvas("scrfd")
+        if self.model_size_ is None and self.canvas_.size is not None and (
+                self.canvas_.size[0] % 32 or self.canvas_.size[1] % 32):
+            raise ConfigError(f"The 'input_size' of scrfd must be multiples of 32; got {self.canvas_.size!r} "
+                              f"instead")
         self.output_names_ = [o.name for o in self.session_.get_outputs()]
-        self.name = f"scrfd:{self.model_path.name}@{self.input_size_[0]}x{self.input_size_[1]}"
+        self.name = f"scrfd:{self.model_path.name}@{self.canvas_label}"
         self.model_hash = file_digest(self.model_path, length=16)
+
+    @property
+    def canvas_label(self) -> str:
+        """The canvas as the detector's name shows it: ``640x640`` (fixed) or ``max640`` (fitted)."""
+        return self.settings["canvas"]
+
+    @property
+    def settings(self) -> dict:
+        """The canvas rule, for the extraction cache and the provenance."""
+        return self.canvas_.describe(self.model_size_)
+
+    @property
+    def input_size_(self) -> tuple[int, int] | None:
+        """The fixed canvas (w, h), or None when it follows the image (fitted rule)."""
+        return self.model_size_ or self.canvas_.size
 
     def _layout(self, outputs: list[np.ndarray], width: int, height: int):
         """Group raw outputs into {stride: (scores, boxes, kps)} and return the anchors per cell."""
@@ -83,8 +107,9 @@ class ScrfdDetector:
 
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         image = check_image(image_rgb)
-        width, height = self.input_size_
-        canvas, box = letterbox(image, width, height)
+        place = self.canvas_.place(image.shape[1], image.shape[0], self.model_size_)
+        width, height = place.width, place.height
+        canvas = letterbox(image, place)
         blob = ((canvas.astype(np.float32) - 127.5) / 128.0).transpose(2, 0, 1)[None]
         outputs = self.session_.run(self.output_names_, {self.input_name_: blob})
         levels, num_anchors = self._layout(outputs, width, height)
@@ -104,7 +129,7 @@ class ScrfdDetector:
         if not all_scores:
             return []
         scores = np.concatenate(all_scores)
-        boxes = np.concatenate(all_boxes) / box.scale
-        kps = np.concatenate(all_kps) / box.scale
+        boxes = place.boxes_to_image(np.concatenate(all_boxes))
+        kps = place.to_image(np.concatenate(all_kps))
         kept = nms(boxes, scores, self.nms_threshold)
         return [Face(box=boxes[i], score=float(scores[i]), landmarks=kps[i]) for i in kept]

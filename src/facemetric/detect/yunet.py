@@ -5,8 +5,9 @@ each cell it outputs a class score, an objectness score, a box (dx, dy, log w, l
 five keypoint offsets, all in units of the stride from the cell's top-left corner; the
 face score is sqrt(cls * obj). The network takes a BGR canvas with raw 0..255 values
 (OpenCV's ``blobFromImage`` without scaling or channel swap), so the RGB input is
-reversed here. The int8 ``yunet.onnx`` has a fixed 640x640 input: images are letterboxed
-onto it. Its keypoints come as right eye, left eye, nose, right and left mouth corner of
+reversed here. The int8 ``yunet.onnx`` has a fixed 640x640 input: images are placed on it
+by the canvas rule (by default at their own size, scaled down only when too large; see
+:mod:`facemetric.detect.canvas`). Its keypoints come as right eye, left eye, nose, right and left mouth corner of
 the *subject*, which is the ArcFace order as seen in the image (image-left eye first).
 Outputs are matched by name (cls_8, obj_8, bbox_8, kps_8, ...), as YuNet exports them.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from facemetric.detect.base import Face, check_image
+from facemetric.detect.canvas import CanvasRule, default_canvas
 from facemetric.detect.geometry import letterbox, nms
 from facemetric.errors import ConfigError, bad_file
 from facemetric.io.digest import file_digest
@@ -27,25 +29,32 @@ STRIDES = (8, 16, 32)
 
 
 class YunetDetector:
-    """YuNet detector; ``input_size`` (w, h) applies only to models with a dynamic input shape."""
+    """YuNet detector. ``canvas`` (a :class:`~facemetric.detect.canvas.CanvasRule`; default: the
+    image's own size, scaled down to ``DEFAULT_MAX_SIDE["yunet"]`` at most, never up) places the
+    image on the network input; ``input_size`` (w, h) asks for a fixed canvas, which applies
+    only to models with a dynamic input shape (a fixed model keeps its own canvas)."""
 
     def __init__(self, model_path: str | Path, *, input_size: tuple[int, int] | None = None,
-                 score_threshold: float = 0.6, nms_threshold: float = 0.3, threads: int | None = None):
+                 canvas: CanvasRule | None = None, score_threshold: float = 0.6, nms_threshold: float = 0.3,
+                 threads: int | None = None):
         self.model_path = Path(model_path)
         self.score_threshold = float(score_threshold)
         self.nms_threshold = float(nms_threshold)
         if not 0.0 <= self.score_threshold <= 1.0:
             raise ConfigError(f"The 'score_threshold' of yunet must be in [0, 1]; got {score_threshold!r}")
+        if input_size is not None and canvas is not None:
+            raise ConfigError("give the yunet canvas either as input_size or as canvas, not both")
+        if input_size is not None:
+            canvas = CanvasRule(size=tuple(input_size), upscale=True)
         self.session_ = open_session(self.model_path, threads, what="YuNet detector")
         inp = self.session_.get_inputs()[0]
         self.input_name_ = inp.name
         h, w = inp.shape[2], inp.shape[3]
-        if isinstance(h, int) and isinstance(w, int):
-            self.input_size_ = (int(w), int(h))
-        else:
-            self.input_size_ = tuple(int(v) for v in (input_size or (640, 640)))
-        if self.input_size_[0] % 32 or self.input_size_[1] % 32:
-            raise ConfigError(f"The 'input_size' of yunet must be multiples of 32; got {self.input_size_}")
+        self.model_size_ = (int(w), int(h)) if isinstance(h, int) and isinstance(w, int) else None
+        self.canvas_ = canvas or default_canvas("yunet")
+        fixed = self.model_size_ or self.canvas_.size
+        if fixed is not None and (fixed[0] % 32 or fixed[1] % 32):
+            raise ConfigError(f"The 'input_size' of yunet must be multiples of 32; got {fixed}")
         names = {o.name for o in self.session_.get_outputs()}
         wanted = [f"{k}_{s}" for s in STRIDES for k in ("cls", "obj", "bbox", "kps")]
         missing = [n for n in wanted if n not in names]
@@ -53,13 +62,30 @@ class YunetDetector:
             raise bad_file(self.model_path, f"not a YuNet model: missing outputs {missing[:3]}",
                            "use OpenCV's face_detection_yunet ONNX export")
         self.output_names_ = wanted
-        self.name = f"yunet:{self.model_path.name}@{self.input_size_[0]}x{self.input_size_[1]}"
+        self.name = f"yunet:{self.model_path.name}@{self.canvas_label}"
         self.model_hash = file_digest(self.model_path, length=16)
+
+    @property
+    def canvas_label(self) -> str:
+        """``640x640`` (a fixed canvas the image is fitted to), ``max640`` (fitted to the image), or
+        ``640x640-max640`` (a fixed model input with the image at its own size, down to 640 at most)."""
+        return self.settings["canvas"]
+
+    @property
+    def settings(self) -> dict:
+        """The canvas rule, for the extraction cache and the provenance."""
+        return self.canvas_.describe(self.model_size_)
+
+    @property
+    def input_size_(self) -> tuple[int, int] | None:
+        """The fixed canvas (w, h), or None when it follows the image (fitted rule)."""
+        return self.model_size_ or self.canvas_.size
 
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         image = check_image(image_rgb)
-        width, height = self.input_size_
-        canvas, box = letterbox(image, width, height)
+        place = self.canvas_.place(image.shape[1], image.shape[0], self.model_size_)
+        width, height = place.width, place.height
+        canvas = letterbox(image, place)
         blob = canvas[:, :, ::-1].astype(np.float32).transpose(2, 0, 1)[None]
         raw = dict(zip(self.output_names_, self.session_.run(self.output_names_, {self.input_name_: blob})))
         scores, boxes, kps = [], [], []
@@ -81,7 +107,7 @@ class YunetDetector:
         if not scores:
             return []
         scores_a = np.concatenate(scores)
-        boxes_a = np.concatenate(boxes) / box.scale
-        kps_a = np.concatenate(kps) / box.scale
+        boxes_a = place.boxes_to_image(np.concatenate(boxes))
+        kps_a = place.to_image(np.concatenate(kps))
         kept = nms(boxes_a, scores_a, self.nms_threshold)
         return [Face(box=boxes_a[i], score=float(scores_a[i]), landmarks=kps_a[i]) for i in kept]

@@ -217,6 +217,8 @@ def _assemble(items, keys, results, pre_failures, spec, described, n_cached, n_p
             detector=detector,
             extra={"model_hash": described["model_hash"], "detector_name": described["detector"],
                    "detector_hash": detector_hash,
+                   **({"detector_settings": described["detector_settings"]} if "detector_settings" in described
+                      else {}),
                    "input_size": described["input_size"], "has_flip": spec.flip, "face_policy": spec.policy,
                    "min_face": spec.min_face, "n_failed": len(failures), "source": "facemetric extract"},
         )

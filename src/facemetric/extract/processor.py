@@ -42,7 +42,9 @@ class ImageProcessor:
     def describe(self) -> dict[str, Any]:
         """What the models are, for the cache key and the provenance."""
         e = self.embedder
+        settings = getattr(self.detector, "settings", None)
         return {
+            **({"detector_settings": dict(settings)} if settings else {}),
             "detector": getattr(self.detector, "name", type(self.detector).__name__),
             "embedder": e.name, "model_hash": e.model_hash, "dim": int(e.dim), "template": self.template,
             "alignment": "dlib-chip150" if self.dlib_chip else self.template,
