@@ -291,13 +291,82 @@ def test_protocol_cross_pose(tmp_path, capsys):
     assert len(p) == 120 and p.labels.sum() == 60 and sorted(np.unique(p.folds)) == [0, 1, 2]
     side = json.loads((tmp_path / "cp.csv.json").read_text())
     assert side["config"]["pairs_per_fold"] == 20 and side["n_pairs"] == 120
+    assert side["mining"]["source"] == "pose" and side["mining"]["yaw_band"] == 10.0
     row = {s: i for i, s in enumerate(ds.ids)}
     gap = np.abs(yaw[[row[s] for s in p.a]] - yaw[[row[s] for s in p.b]])
-    assert np.median(gap[p.labels == 1]) > np.median(gap[p.labels == 0])
-    # the generated protocol feeds the benchmark
+    # negatives matched on yaw bands: their yaw gaps are the positives', within a band
+    assert abs(np.median(gap[p.labels == 1]) - np.median(gap[p.labels == 0])) < 10.0
+    # the generated protocol feeds the benchmark, whose config records the mining source
     code, _, err = run_cli(capsys, "benchmark", tmp_path / "cp.csv", "--test", tmp_path / "d.npz", "--methods",
                            "center", "--n-bootstrap", "0", "--no-plots", "--out", tmp_path / "b")
     assert code == 0, err
+    config = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert config["protocol_construction"]["mining"]["source"] == "pose"
+    code, _, err = run_cli(capsys, "evaluate", tmp_path / "d.npz", tmp_path / "cp.csv", "--n-bootstrap", "0",
+                           "--no-plots", "--out", tmp_path / "e")
+    assert code == 0, err
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    assert report["config"]["protocol_construction"]["mining"]["rule"] == "random impostors matched on yaw bands"
+    assert any("matched on yaw bands" in note for note in report["notes"])
+
+
+def test_protocol_cross_pose_pose_negatives_ignore_the_descriptor_values(tmp_path, capsys):
+    """Two descriptor sets of the same images and identities but other values: the same protocol."""
+    ds = make_set(n_ids=60, per_id=4, seed=5)
+    other = DescriptorSet(X=np.random.default_rng(9).normal(size=ds.X.shape).astype(np.float32), labels=ds.labels,
+                          ids=ds.ids, provenance=Provenance(backbone="other"))
+    save_descriptors(ds, tmp_path / "d.npz")
+    save_descriptors(other, tmp_path / "o.npz")
+    write_landmarks(tmp_path / "lm.txt", ds)
+    for name in ("d", "o"):
+        code, _, err = run_cli(capsys, "protocol", "cross-pose", "-d", tmp_path / f"{name}.npz", "-l",
+                               tmp_path / "lm.txt", "--n-folds", "3", "--pairs-per-fold", "20",
+                               "--out", tmp_path / f"cp-{name}.csv")
+        assert code == 0, err
+    assert (tmp_path / "cp-d.csv").read_text() == (tmp_path / "cp-o.csv").read_text()
+
+
+def test_protocol_cross_pose_mined_with_a_second_model(tmp_path, capsys):
+    ds = make_set(n_ids=60, per_id=4, seed=5)
+    second = make_set(n_ids=60, per_id=4, seed=6, backbone="second")  # same ids, another "model"
+    save_descriptors(ds, tmp_path / "d.npz")
+    save_descriptors(second, tmp_path / "m.npz")
+    write_landmarks(tmp_path / "lm.txt", ds)
+    args = ["protocol", "cross-pose", "-d", tmp_path / "d.npz", "-l", tmp_path / "lm.txt", "--n-folds", "3",
+            "--pairs-per-fold", "20", "--flip", "sum"]
+    code, _, err = run_cli(capsys, *args, "--mine-with", tmp_path / "m.npz", "--out", tmp_path / "cp.csv")
+    assert code == 0, err
+    side = json.loads((tmp_path / "cp.csv.json").read_text())
+    mining = side["mining"]
+    assert mining["source"] == "descriptors" and mining["descriptors"].endswith("m.npz")
+    assert mining["fingerprint"]["backbone"] == "second" and len(mining["fingerprint"]["content_sha256"]) == 16
+    # the negatives are the second model's hardest impostors: far above its random impostor pairs
+    p = load_protocol(tmp_path / "cp.csv")
+    Z = second.X + second.X_flip
+    Z = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    row = {s: i for i, s in enumerate(second.ids)}
+    ia, ib = np.array([row[s] for s in p.a]), np.array([row[s] for s in p.b])
+    neg = np.einsum("ij,ij->i", Z[ia], Z[ib])[p.labels == 0]
+    rng = np.random.default_rng(0)
+    r1, r2 = rng.integers(0, len(Z), 3000), rng.integers(0, len(Z), 3000)
+    impostor = second.labels[r1] != second.labels[r2]
+    assert np.median(neg) > np.percentile(np.einsum("ij,ij->i", Z[r1], Z[r2])[impostor], 90)
+    # the mining model itself may not be evaluated on its protocol; the first model may
+    code, _, err = run_cli(capsys, "evaluate", tmp_path / "m.npz", tmp_path / "cp.csv", "--n-bootstrap", "0",
+                           "--no-plots", "--out", tmp_path / "e")
+    assert_one_line_error(code, err, "m.npz", "mined the negatives of", "without --mine-with")
+    code, _, err = run_cli(capsys, "benchmark", tmp_path / "cp.csv", "--test", tmp_path / "m.npz", "--methods",
+                           "center", "--n-bootstrap", "0", "--no-plots", "--out", tmp_path / "b")
+    assert_one_line_error(code, err, "m.npz", "mined the negatives of")
+    code, _, err = run_cli(capsys, "evaluate", tmp_path / "d.npz", tmp_path / "cp.csv", "--n-bootstrap", "0",
+                           "--no-plots", "--out", tmp_path / "e")
+    assert code == 0, err
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    assert report["config"]["protocol_construction"]["mining"]["fingerprint"] == mining["fingerprint"]
+    # mining with the very descriptors listed is refused
+    code, _, err = run_cli(capsys, *args, "--mine-with", tmp_path / "d.npz", "--out", tmp_path / "cp2.csv")
+    assert_one_line_error(code, err, "d.npz", "are the --descriptors themselves")
+    assert not (tmp_path / "cp2.csv").exists()
 
 
 def test_protocol_cross_pose_bad_landmarks(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""The cross-pose protocol builder on synthetic faces: folds, positives, hard negatives, caps, seeds."""
+"""The cross-pose protocol builder on synthetic faces: folds, positives, pose-matched and mined negatives,
+caps, seeds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from facemetric.errors import ConfigError, InputError
-from facemetric.io.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol
+from facemetric.io.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol, yaw_band_pair
 
 
 def synthetic_faces(n_ids=80, seed=0, dim=8):
@@ -22,12 +23,21 @@ def synthetic_faces(n_ids=80, seed=0, dim=8):
 
 
 CFG = CrossPoseConfig(n_folds=4, pairs_per_fold=15, max_pairs_per_identity=3, max_image_uses=2, seed=1)
+MINED = CrossPoseConfig(**{**CFG.__dict__, "negatives": "descriptors"})
 
 
 @pytest.fixture(scope="module")
 def built():
     ids, labels, X, yaw = synthetic_faces()
-    return (ids, labels, X, yaw), build_cross_pose_protocol(ids, labels, X, yaw, CFG)
+    return (ids, labels, X, yaw), build_cross_pose_protocol(ids, labels, yaw, CFG)
+
+
+@pytest.fixture(scope="module", params=["pose", "descriptors"])
+def either(request):
+    ids, labels, X, yaw = synthetic_faces()
+    if request.param == "pose":
+        return (ids, labels, X, yaw), build_cross_pose_protocol(ids, labels, yaw, CFG)
+    return (ids, labels, X, yaw), build_cross_pose_protocol(ids, labels, yaw, MINED, mine_with=X)
 
 
 def _lookup(ids, labels, yaw, X):
@@ -35,8 +45,8 @@ def _lookup(ids, labels, yaw, X):
     return row
 
 
-def test_folds_are_identity_disjoint_and_labels_are_right(built):
-    (ids, labels, X, yaw), res = built
+def test_folds_are_identity_disjoint_and_labels_are_right(either):
+    (ids, labels, X, yaw), res = either
     p = res.protocol
     row = _lookup(ids, labels, yaw, X)
     ra = np.array([row[s] for s in p.a])
@@ -51,8 +61,8 @@ def test_folds_are_identity_disjoint_and_labels_are_right(built):
         assert p.labels[m].sum() == (p.labels[m] == 0).sum() == 15
 
 
-def test_caps_are_respected(built):
-    (ids, labels, X, yaw), res = built
+def test_caps_are_respected(either):
+    (ids, labels, X, yaw), res = either
     p = res.protocol
     row = _lookup(ids, labels, yaw, X)
     for cls in (0, 1):
@@ -99,8 +109,10 @@ def test_positives_take_the_largest_yaw_gaps(built):
         assert max(key.values()) == pytest.approx(max(key[c] for c in chosen))
 
 
-def test_negatives_are_the_most_similar_impostors(built):
-    (ids, labels, X, yaw), res = built
+def test_mined_negatives_are_the_most_similar_impostors():
+    ids, labels, X, yaw = synthetic_faces()
+    res = build_cross_pose_protocol(ids, labels, yaw, MINED, mine_with=X)
+    assert res.stats["mining"]["source"] == "descriptors"
     p = res.protocol
     row = _lookup(ids, labels, yaw, X)
     Z = X / np.linalg.norm(X, axis=1, keepdims=True)
@@ -124,10 +136,10 @@ def test_negatives_are_the_most_similar_impostors(built):
 
 def test_deterministic_and_seeded():
     ids, labels, X, yaw = synthetic_faces()
-    a = build_cross_pose_protocol(ids, labels, X, yaw, CFG).protocol
-    b = build_cross_pose_protocol(ids, labels, X, yaw, CFG).protocol
+    a = build_cross_pose_protocol(ids, labels, yaw, CFG).protocol
+    b = build_cross_pose_protocol(ids, labels, yaw, CFG).protocol
     assert np.array_equal(a.a, b.a) and np.array_equal(a.b, b.b) and np.array_equal(a.folds, b.folds)
-    c = build_cross_pose_protocol(ids, labels, X, yaw, CrossPoseConfig(**{**CFG.__dict__, "seed": 7})).protocol
+    c = build_cross_pose_protocol(ids, labels, yaw, CrossPoseConfig(**{**CFG.__dict__, "seed": 7})).protocol
     assert not (np.array_equal(a.a, c.a) and np.array_equal(a.folds, c.folds))
 
 
@@ -135,7 +147,7 @@ def test_images_without_yaw_are_left_out():
     ids, labels, X, yaw = synthetic_faces()
     yaw = yaw.copy()
     yaw[::3] = np.nan
-    res = build_cross_pose_protocol(ids, labels, X, yaw, CFG)
+    res = build_cross_pose_protocol(ids, labels, yaw, CFG)
     assert not set(ids[::3]) & (set(res.protocol.a) | set(res.protocol.b))
     assert res.stats["images_without_landmarks"] == int(np.isnan(yaw).sum())
 
@@ -143,17 +155,78 @@ def test_images_without_yaw_are_left_out():
 def test_min_yaw_gap_is_honoured():
     ids, labels, X, yaw = synthetic_faces()
     cfg = CrossPoseConfig(n_folds=4, pairs_per_fold=5, min_yaw_gap=30.0, seed=1)
-    res = build_cross_pose_protocol(ids, labels, X, yaw, cfg)
+    res = build_cross_pose_protocol(ids, labels, yaw, cfg)
     assert res.yaw_gap[res.protocol.labels == 1].min() >= 30.0
 
 
 def test_bad_inputs():
     ids, labels, X, yaw = synthetic_faces(n_ids=6)
     with pytest.raises(InputError, match="identities"):
-        build_cross_pose_protocol(ids, labels, X, yaw, CrossPoseConfig(n_folds=10))
+        build_cross_pose_protocol(ids, labels, yaw, CrossPoseConfig(n_folds=10))
     with pytest.raises(InputError, match="one of each per image"):
-        build_cross_pose_protocol(ids, labels[:-1], X, yaw)
+        build_cross_pose_protocol(ids, labels[:-1], yaw)
+    with pytest.raises(InputError, match="needs mine_with"):
+        build_cross_pose_protocol(ids, labels, yaw, CrossPoseConfig(n_folds=2, negatives="descriptors"))
+    with pytest.raises(InputError, match="mine_with is given"):
+        build_cross_pose_protocol(ids, labels, yaw, CrossPoseConfig(n_folds=2), mine_with=X)
+    with pytest.raises(InputError, match="one row per image"):
+        build_cross_pose_protocol(ids, labels, yaw, CrossPoseConfig(n_folds=2, negatives="descriptors"),
+                                  mine_with=X[:-1])
+    with pytest.raises(ConfigError, match="negatives"):
+        CrossPoseConfig(negatives="cosine")
+    with pytest.raises(ConfigError, match="yaw_band"):
+        CrossPoseConfig(yaw_band=0.0)
     with pytest.raises(ConfigError, match="n_folds"):
         CrossPoseConfig(n_folds=1)
     with pytest.raises(ConfigError, match="min_yaw_gap"):
         CrossPoseConfig(min_yaw_gap=-1.0)
+
+
+def test_yaw_band_pairs_are_symmetric():
+    rng = np.random.default_rng(3)
+    ya, yb = rng.uniform(-80, 80, 500), rng.uniform(-80, 80, 500)
+    code = yaw_band_pair(ya, yb, 10.0)
+    assert np.array_equal(code, yaw_band_pair(yb, ya, 10.0))  # a pair and its swap
+    assert np.array_equal(code, yaw_band_pair(-ya, -yb, 10.0))  # and its mirror image
+    # two pairs share a code exactly when their band pairs agree up to swap and mirror (brute force)
+    bands = [frozenset({(round(a / 10), round(b / 10)), (round(b / 10), round(a / 10)),
+                        (-round(a / 10), -round(b / 10)), (-round(b / 10), -round(a / 10))})
+             for a, b in zip(np.rint(ya / 10) * 10, np.rint(yb / 10) * 10)]
+    for i in range(0, 500, 7):
+        for j in range(500):
+            assert (code[i] == code[j]) == (bands[i] == bands[j])
+
+
+def test_pose_negatives_share_the_positives_yaw_bands():
+    """Each fold's negatives fill the positives' band pairs first: same counts wherever the fold had
+    enough impostors in that band pair, and a random fill for the rest (counted in the stats)."""
+    ids, labels, X, yaw = synthetic_faces(n_ids=200, seed=2)
+    cfg = CrossPoseConfig(n_folds=3, pairs_per_fold=40, max_pairs_per_identity=3, yaw_band=20.0, seed=4)
+    res = build_cross_pose_protocol(ids, labels, yaw, cfg)
+    p, row = res.protocol, {s: i for i, s in enumerate(ids)}
+    ra, rb = np.array([row[s] for s in p.a]), np.array([row[s] for s in p.b])
+    code = yaw_band_pair(yaw[ra], yaw[rb], 20.0)
+    matched = 0
+    for f in range(3):
+        pos = Counter(code[(p.folds == f) & (p.labels == 1)].tolist())
+        neg = Counter(code[(p.folds == f) & (p.labels == 0)].tolist())
+        matched += sum((pos & neg).values())
+        assert sum(neg.values()) == sum(pos.values())
+    mining = res.stats["mining"]
+    assert mining["source"] == "pose" and mining["band_matched"] <= matched
+    assert mining["band_matched"] >= 0.9 * (p.labels == 0).sum()
+    # the yaw gap no longer tells negatives from positives as it did (medians within a band)
+    gap = np.abs(yaw[ra] - yaw[rb])
+    assert abs(np.median(gap[p.labels == 1]) - np.median(gap[p.labels == 0])) < 20.0
+
+
+def test_pose_negatives_do_not_depend_on_any_descriptor():
+    """Pose mining takes no descriptors at all; mined negatives change with the mining model."""
+    ids, labels, X, yaw = synthetic_faces()
+    a = build_cross_pose_protocol(ids, labels, yaw, CFG).protocol
+    b = build_cross_pose_protocol(ids, labels, yaw, CFG).protocol
+    assert np.array_equal(a.a, b.a) and np.array_equal(a.b, b.b)
+    m1 = build_cross_pose_protocol(ids, labels, yaw, MINED, mine_with=X).protocol
+    m2 = build_cross_pose_protocol(ids, labels, yaw, MINED, mine_with=X[::-1].copy()).protocol
+    neg1, neg2 = m1.labels == 0, m2.labels == 0
+    assert set(zip(m1.a[neg1], m1.b[neg1])) != set(zip(m2.a[neg2], m2.b[neg2]))

@@ -62,6 +62,7 @@ def benchmark(
     from facemetric.experiments.driver import resolve_flip
     from facemetric.experiments.report import COLUMNS, benchmark_table, shown_columns
     from facemetric.experiments.specs import parse_methods
+    from facemetric.io.protocols.cross_pose import mining_note
     from facemetric.verify.report import package_versions
 
     from facemetric.cli.warnings_echo import echo_warnings
@@ -72,6 +73,7 @@ def benchmark(
     for spec in specs:
         spec.factory()
     test_set = load_descriptors(test)
+    construction, mining = mining_note(protocol, test_set, test)
     test_flip = resolve_flip(flip, test_set)
     test_set = test_set.fused(test_flip)
     train_set = None
@@ -96,6 +98,9 @@ def benchmark(
         "methods": [s.label for s in specs], "flip": test_flip, "n_bootstrap": n_bootstrap, "seed": seed,
         "provenance": test_set.provenance.to_dict(), "versions": package_versions(),
     }
+    if construction is not None:
+        config["protocol_construction"] = construction
+        run.notes.append(mining)
     paths = write_benchmark(run, out_dir, config=config, top=top, plot=not no_plots)
     out.print(benchmark_table(run.rows, title=f"{pairs.name}: {config['mode']}", width=out.width))
     if len(shown_columns(out.width)) < len(COLUMNS):

@@ -53,10 +53,12 @@ def evaluate(
     """
     from facemetric.io import load_descriptors, load_protocol
     from facemetric.experiments.evaluate import evaluate_protocol
+    from facemetric.io.protocols.cross_pose import mining_note
     from facemetric.verify.report import build_report, report_table, write_report
 
     descriptor_set = load_descriptors(descriptors)
     pair_protocol = load_protocol(protocol, format=format, images_root=images_root)
+    construction, mining = mining_note(protocol, descriptor_set, descriptors)
     with naming(descriptors), progress_bar(progress_enabled(False if no_progress else None)) as bar:
         tasks: list = []
 
@@ -76,6 +78,9 @@ def evaluate(
             progress=bootstrap_progress,
         )
     run.config.update({"descriptors": str(descriptors), "protocol_path": str(protocol), "format": format})
+    if construction is not None:
+        run.config["protocol_construction"] = construction
+        run.notes.append(mining)
     report = build_report(
         run.result,
         scores=run.scores,

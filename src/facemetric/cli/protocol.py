@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -16,16 +17,24 @@ protocol_app = typer.Typer(help="Build evaluation protocols from a dataset.", no
 @protocol_app.command("cross-pose")
 def cross_pose(
     descriptors: Path = typer.Option(..., "--descriptors", "-d", metavar="<file>", help="Descriptor set of "
-                                     "the images of the dataset (identities from labels or folders); used "
-                                     "for the hard negatives."),
+                                     "the images of the dataset: which images exist and their identities "
+                                     "(labels or folders). Its descriptor values are not used."),
     landmarks: Path = typer.Option(..., "--landmarks", "-l", metavar="<file>", help="5-point landmark list, "
                                    "one image per line: path x1 y1 x2 y2 score lex ley rex rey nx ny lmx lmy "
                                    "rmx rmy (e.g. lfw/landmarks_mtcnn_5pt.txt)."),
     out_path: Path = typer.Option(..., "--out", "-o", metavar="<file>", help="Protocol to write (.csv with "
                                   "a,b,label,fold, or .npz); a .json sidecar next to it records the "
-                                  "construction."),
-    flip: Flip = typer.Option("auto", "--flip", metavar="<mode>", help="Flip fusion of the descriptors "
-                              "used to mine negatives: auto, sum, concat or none."),
+                                  "construction and the mining source."),
+    mine_with: Optional[Path] = typer.Option(None, "--mine-with", metavar="<file>", help="Hard negatives "
+                                             "from a SECOND descriptor model: the impostors most similar "
+                                             "under cosine on these descriptors of the same images. Refused "
+                                             "when they are the --descriptors themselves. Default: "
+                                             "negatives matched on yaw bands, drawn at random (no descriptor "
+                                             "is used)."),
+    yaw_band: float = typer.Option(10.0, "--yaw-band", help="Width (degrees) of the yaw bands that "
+                                   "pose-matched negatives share with the positives."),
+    flip: Flip = typer.Option("auto", "--flip", metavar="<mode>", help="Flip fusion of the --mine-with "
+                              "descriptors: auto, sum, concat or none."),
     n_folds: int = typer.Option(10, "--n-folds", help="Identity-disjoint folds."),
     pairs_per_fold: int = typer.Option(300, "--pairs-per-fold", help="Positive (and as many negative) pairs "
                                        "per fold."),
@@ -34,43 +43,75 @@ def cross_pose(
     max_image_uses: int = typer.Option(2, "--max-image-uses", help="Cap on the pairs of one class an image "
                                        "takes part in."),
     min_yaw_gap: float = typer.Option(0.0, "--min-yaw-gap", help="Smallest yaw gap (degrees) of a positive."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the fold assignment and tie-breaks."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the fold assignment, the random negatives and "
+                             "tie-breaks."),
 ) -> None:
-    """Build a CPLFW-like cross-pose protocol: positives with the largest yaw gaps, hard negatives (the
-    most similar impostors under cosine), identity-disjoint folds. See docs/protocols.md.
+    """Build a CPLFW-like cross-pose protocol: positives with the largest yaw gaps, identity-disjoint
+    folds, and negatives mined without the descriptors under test: matched on yaw bands (default) or
+    the hardest impostors of a second model (--mine-with). See docs/protocols.md.
 
     Examples:
 
     - `facemetric protocol cross-pose -d lfw_all.npz -l data/lfw/landmarks_mtcnn_5pt.txt -o lfw_cross_pose.csv`
+    - `facemetric protocol cross-pose -d lfw_all.npz -l landmarks.txt --mine-with lfw_dlib.npz -o cp_hard.csv`
     - `facemetric protocol cross-pose -d lfw_all.npz -l landmarks.txt --n-folds 5 --pairs-per-fold 200 -o cp.csv`
     """
+    import numpy as np
+
     from facemetric.io import load_descriptors, save_protocol
     from facemetric.detect.landmarks_file import read_landmarks_file
+    from facemetric.errors import InputError
     from facemetric.experiments.driver import resolve_flip
     from facemetric.identity import identities_of
     from facemetric.io.atomic import check_output_file, write_text_atomic
-    from facemetric.io.protocols.cross_pose import CrossPoseConfig, build_cross_pose_protocol, yaw_for_descriptors
+    from facemetric.io.descriptors import descriptor_fingerprint, same_descriptor_model
+    from facemetric.io.protocols.cross_pose import (
+        CrossPoseConfig, build_cross_pose_protocol, construction_path, yaw_for_descriptors,
+    )
 
     check_output_file(out_path)
     config = CrossPoseConfig(n_folds=n_folds, pairs_per_fold=pairs_per_fold,
                              max_pairs_per_identity=max_pairs_per_identity, max_image_uses=max_image_uses,
-                             min_yaw_gap=min_yaw_gap, seed=seed)
-    raw = load_descriptors(descriptors)
-    used_flip = resolve_flip(flip, raw)
-    ds = raw.fused(used_flip)
+                             min_yaw_gap=min_yaw_gap, seed=seed, yaw_band=yaw_band,
+                             negatives="pose" if mine_with is None else "descriptors")
+    ds = load_descriptors(descriptors)
     landmark_ids, points = read_landmarks_file(landmarks)
     yaw = yaw_for_descriptors(ds.ids, landmark_ids, points)
-    built = build_cross_pose_protocol(ds.ids, identities_of(ds), ds.X, yaw, config, name=out_path.stem)
+    mining_X, mining_record, used_flip = None, {}, None
+    if mine_with is not None:
+        raw = load_descriptors(mine_with)
+        fingerprint = descriptor_fingerprint(raw)
+        if same_descriptor_model(fingerprint, descriptor_fingerprint(ds)):
+            raise InputError(f"{mine_with}: these are the --descriptors themselves (same content or model); mining "
+                             f"with the descriptors under test biases the protocol towards any other scorer. Give "
+                             f"a second model's descriptors, or leave --mine-with out for pose-matched negatives")
+        used_flip = resolve_flip(flip, raw)
+        mining = raw.fused(used_flip)
+        position = {s: i for i, s in enumerate(mining.ids)}
+        rows = np.array([position.get(s, -1) for s in ds.ids])
+        if not (rows >= 0).any():
+            raise InputError(f"{mine_with}: no image id matches those of {descriptors} (e.g. "
+                             f"{str(mining.ids[0])!r} and {str(ds.ids[0])!r}); both must list the same images")
+        mining_X = np.full((len(ds.ids), mining.X.shape[1]), np.nan)
+        mining_X[rows >= 0] = mining.X[rows[rows >= 0]]
+        mining_record = {"descriptors": str(mine_with), "fingerprint": fingerprint, "flip": used_flip}
+    built = build_cross_pose_protocol(ds.ids, identities_of(ds), yaw, config, mine_with=mining_X,
+                                      name=out_path.stem)
     save_protocol(built.protocol, out_path)
-    summary = {"descriptors": str(descriptors), "landmarks": str(landmarks), "flip": used_flip,
+    built.stats["mining"].update(mining_record)
+    summary = {"descriptors": str(descriptors), "landmarks": str(landmarks),
                "yaw_method": "nose offset from the eye-mouth midline / inter-ocular distance (facemetric.io.protocols.yaw)",
                **built.summary()}
-    write_text_atomic(Path(str(out_path) + ".json"), json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(construction_path(out_path), json.dumps(summary, indent=2) + "\n")
     st = built.stats
+    source = (f"the {mine_with} model's most similar impostors" if mine_with is not None else
+              f"random impostors matched on {yaw_band:g}-degree yaw bands ({st['mining']['band_matched']} of "
+              f"{st['n_negatives']} matched)")
     console.print(
         f"{st['n_pairs']} pairs ({st['n_positives']} positive, {st['n_negatives']} negative) in {n_folds} folds; "
         f"median yaw gap {st['positive_yaw_gap_median']:.1f} deg for positives, "
-        f"{st['negative_yaw_gap_median']:.1f} deg for negatives; written to {out_path}", highlight=False,
+        f"{st['negative_yaw_gap_median']:.1f} deg for negatives; negatives: {source}; written to {out_path}",
+        highlight=False,
     )
     short = [f["fold"] for f in st["folds"] if f["positives"] < pairs_per_fold or f["negatives"] < pairs_per_fold]
     if short:

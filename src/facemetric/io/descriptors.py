@@ -45,6 +45,23 @@ def _content_hash(X: np.ndarray) -> str:
     return hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode() + arr.tobytes()).hexdigest()[:16]
 
 
+def descriptor_fingerprint(descriptors: DescriptorSet) -> dict:
+    """What identifies a descriptor model's output, as protocols record it: the content hash of
+    the descriptor values (before flip fusion), and the backbone and model hash when the
+    provenance has them."""
+    prov = descriptors.provenance
+    return {"content_sha256": _content_hash(descriptors.X), "backbone": prov.backbone,
+            "model_hash": prov.extra.get("model_hash"), "n": int(len(descriptors.X)),
+            "dim": int(descriptors.X.shape[1])}
+
+
+def same_descriptor_model(a: dict, b: dict) -> bool:
+    """Whether two fingerprints name the same descriptors: same content, or the same model file."""
+    if a.get("content_sha256") and a.get("content_sha256") == b.get("content_sha256"):
+        return True
+    return bool(a.get("model_hash")) and a.get("model_hash") == b.get("model_hash")
+
+
 def _from_npz(path: Path) -> DescriptorSet:
     d = _read_npz(path)
     try:
