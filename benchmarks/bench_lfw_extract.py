@@ -38,11 +38,11 @@ SHARED = Path(os.environ.get("FACEMETRIC_SHARED", REPO.parent / "shared")) / "da
 
 # ---- detector builders (module level, so worker processes can rebuild them) ------------------
 
-def scrfd_detector(model: str, size: int, threads: int | None = 1):
-    from facemetric.detect.padded import PaddedDetector
-    from facemetric.detect.scrfd import ScrfdDetector
+def scrfd_detector(model: str, canvas: str = "", threads: int | None = 1):
+    """SCRFD as ``--detector scrfd:MODEL[@canvas]`` builds it (the library's defaults when ``canvas`` is empty)."""
+    from facemetric.detect import make_detector
 
-    return PaddedDetector(ScrfdDetector(model, input_size=(size, size), threads=threads), 0.5)
+    return make_detector(f"scrfd:{model}" + (f"@{canvas}" if canvas else ""), threads=threads)
 
 
 def dlib_detector(upsample=0):
@@ -60,13 +60,13 @@ def dlib_center_box_detector(upsample="0,1", center_box: float = 0.42):
     return DlibHogDetector(upsample=upsample, center_box=center_box)
 
 
-def configs(models: Path, lfw: Path, scrfd_size: int) -> dict[str, dict]:
+def configs(models: Path, lfw: Path, scrfd_size: str) -> dict[str, dict]:
     onnx = f"onnx:{models / 'mobilefacenet_arcface_112.onnx'}"
     landmarks = f"landmarks:{lfw / 'landmarks_mtcnn_5pt.txt'}"
     return {
         "scrfd+mobilefacenet": dict(
             detector=functools.partial(scrfd_detector, str(models / "scrfd_2.5g_bnkps.onnx"), scrfd_size),
-            detector_label=f"scrfd_2.5g_bnkps @{scrfd_size}, pad 0.5", embedder=onnx, flip=True),
+            detector_label=f"scrfd_2.5g_bnkps.onnx@{scrfd_size or 'default'}", embedder=onnx, flip=True),
         "mtcnn-landmarks+mobilefacenet": dict(
             detector=landmarks, detector_label="given MTCNN 5 points", embedder=onnx, flip=True),
         "dlib+dlib": dict(
@@ -171,6 +171,7 @@ def accuracy_section(args, protocol, items) -> list[dict]:
         full, n_missing = pair_scores(protocol, run["descriptors"], run["fallback"])
         row = {
             "config": name, "detector": cfg["detector_label"], "flip": cfg["flip"], "images": len(items),
+            "detector_name": run["descriptors"].provenance.extra.get("detector_name"),
             "failed": len(run["failures"]), "fallback": 0 if run["fallback"] is None else len(run["fallback"]),
             "pairs_missing_strict": n_missing_strict, "pairs_missing": n_missing,
             "strict": evaluate(protocol, strict), "with_fallback": evaluate(protocol, full),
@@ -225,11 +226,12 @@ def speed_section(args, items) -> dict:
     out["bare_embed_fps"] = n / t_embed
 
     timings = {}
+    scrfd_label = f"scrfd@{args.scrfd_size}" if args.scrfd_size else "scrfd (CLI default)"
     for label, build in [
-        (f"scrfd@{args.scrfd_size}", lambda: scrfd_detector(str(args.models / "scrfd_2.5g_bnkps.onnx"),
-                                                            args.scrfd_size, threads=2)),
-        ("scrfd@640 (CLI default)", lambda: make_detector(f"scrfd:{args.models / 'scrfd_2.5g_bnkps.onnx'}",
-                                                          threads=2)),
+        (scrfd_label, lambda: scrfd_detector(str(args.models / "scrfd_2.5g_bnkps.onnx"), args.scrfd_size,
+                                             threads=2)),
+        ("scrfd@640 (the old default)", lambda: make_detector(f"scrfd:{args.models / 'scrfd_2.5g_bnkps.onnx'}@640",
+                                                              threads=2)),
         ("yunet (CLI default)", lambda: make_detector(f"yunet:{args.models / 'yunet.onnx'}", threads=2)),
         ("dlib HOG upsample 0", lambda: dlib_detector(0)),
         ("dlib (CLI default, upsample 1)", lambda: make_detector("dlib")),
@@ -242,7 +244,7 @@ def speed_section(args, items) -> dict:
             d.detect(im)
         timings[label] = (time.perf_counter() - t0) / m * 1000
     out["detect_ms"] = timings
-    t_det = timings[f"scrfd@{args.scrfd_size}"] / 1000 * n
+    t_det = timings[scrfd_label] / 1000 * n
     out["bare_scrfd_plus_embed_fps"] = n / (t_det + t_embed)
     return out
 
@@ -254,7 +256,8 @@ def main(argv=None) -> int:
     ap.add_argument("--work", type=Path, default=REPO / "runs" / "bench_extract")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--configs", default="scrfd,mtcnn-landmarks,dlib")
-    ap.add_argument("--scrfd-size", type=int, default=320)
+    ap.add_argument("--scrfd-size", default="", help="SCRFD canvas suffix (320, 640x480, max320); default: the "
+                    "CLI's default")
     ap.add_argument("--speed-images", type=int, default=400)
     ap.add_argument("--detect-images", type=int, default=100)
     ap.add_argument("--folds", default="0,1,2,3,4,5,6,7,8,9", help="View 2 folds to use (0-based)")

@@ -84,7 +84,7 @@ class YunetDetector:
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         image = check_image(image_rgb)
         place = self.canvas_.place(image.shape[1], image.shape[0], self.model_size_)
-        width, height = place.width, place.height
+        width = place.width
         canvas = letterbox(image, place)
         blob = canvas[:, :, ::-1].astype(np.float32).transpose(2, 0, 1)[None]
         raw = dict(zip(self.output_names_, self.session_.run(self.output_names_, {self.input_name_: blob})))
