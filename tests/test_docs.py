@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +55,28 @@ def test_the_readme_layout_lists_every_top_level_module():
     units += sorted(p.name for p in src.glob("*.py") if p.name != "__init__.py")
     missing = [u for u in units if not re.search(rf"(^|\s){re.escape(u.removesuffix('.py'))}(\.py|/)", layout)]
     assert missing == []
+
+
+def test_detector_defaults_are_the_measured_choice():
+    """The defaults of scrfd and yunet are what the rule of docs/benchmarks.md picked from the JSON."""
+    from facemetric.detect.base import DEFAULT_POLICY
+    from facemetric.detect.canvas import DEFAULT_MAX_SIDE, DEFAULT_PAD
+
+    chosen = json.loads((ROOT / "docs" / "data" / "detectors.json").read_text(encoding="utf-8"))["chosen"]
+    assert set(chosen) == {"scrfd", "yunet"}
+    for kind, c in chosen.items():
+        assert c["canvas"] == f"max{DEFAULT_MAX_SIDE[kind]}" and c["pad"] == DEFAULT_PAD[kind], kind
+    assert chosen["scrfd"]["policy"] == DEFAULT_POLICY
+
+
+def test_the_detector_rule_reproduces_the_chosen_defaults():
+    spec = importlib.util.spec_from_file_location("bench_detect", ROOT / "benchmarks" / "bench_detect.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    data = json.loads((ROOT / "docs" / "data" / "detectors.json").read_text(encoding="utf-8"))
+    assert module.choose_defaults(data) == data["chosen"]
+    assert module.tables(data) == data["tables"]

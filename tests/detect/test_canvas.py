@@ -15,16 +15,17 @@ def padded_side(side: int, pad: float) -> int:
 
 
 @pytest.mark.parametrize("kind", ["scrfd", "yunet"])
-def test_a_small_photo_is_never_blown_up_by_default(kind):
+@pytest.mark.parametrize("photo", [112, 125, 250, 500])
+def test_a_small_photo_is_never_blown_up_by_default(kind, photo):
     rule = default_canvas(kind)
-    side = padded_side(250, DEFAULT_PAD[kind])  # an LFW photo with the default border
+    side = padded_side(photo, DEFAULT_PAD[kind])  # a tight crop, small or LFW photo with the default border
     place = rule.place(side, side)
-    assert place.sx == place.sy == 1.0  # its own size: not one pixel enlarged
-    assert place.width == place.height == -(-side // STRIDE) * STRIDE  # the canvas is the image, rounded up
-    assert place.width <= max(DEFAULT_MAX_SIDE[kind], side + STRIDE)
-    # on the fixed 640x640 input of the int8 YuNet, the image keeps its size too
+    assert place.sx == place.sy == min(1.0, DEFAULT_MAX_SIDE[kind] / side)  # its own size, or shrunk: never enlarged
+    assert place.resized_width == min(side, DEFAULT_MAX_SIDE[kind])
+    assert place.width == place.height == -(-place.resized_width // STRIDE) * STRIDE  # rounded up to the stride
+    # on the fixed 640x640 input of the int8 YuNet, the image keeps that scale too
     on_model = rule.place(side, side, model_size=(640, 640))
-    assert on_model.sx == 1.0 and (on_model.width, on_model.height) == (640, 640)
+    assert on_model.sx == place.sx and (on_model.width, on_model.height) == (640, 640)
 
 
 @pytest.mark.parametrize("max_side", [160, 320, 640])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from facemetric.detect import Detector, make_detector
+from facemetric.detect.canvas import DEFAULT_PAD
 from facemetric.errors import ConfigError
 
 
@@ -22,9 +23,9 @@ def test_bad_specs(spec, needle):
 @pytest.mark.shared
 def test_specs_build_detectors(models_dir):
     scrfd = make_detector(f"scrfd:{models_dir / 'scrfd_2.5g_bnkps.onnx'}")
-    assert isinstance(scrfd, Detector) and scrfd.name.startswith("scrfd:") and scrfd.name.endswith("+pad0.5")
+    assert isinstance(scrfd, Detector) and scrfd.name.startswith("scrfd:") and scrfd.name.endswith(f"+pad{DEFAULT_PAD['scrfd']:g}")
     bare = make_detector(f"SCRFD:{models_dir / 'scrfd_2.5g_bnkps.onnx'}", pad=0)
-    assert not bare.name.endswith("pad0.5") and len(scrfd.model_hash) == 16
+    assert "+pad" not in bare.name and len(scrfd.model_hash) == 16
     with pytest.raises(ConfigError, match="'pad'"):
         make_detector(f"yunet:{models_dir / 'yunet.onnx'}", pad=-1)
     with pytest.raises(ConfigError, match="score_threshold"):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from facemetric.detect import choose_face, make_detector
+from facemetric.detect.canvas import CanvasRule
 from facemetric.detect.geometry import letterbox
 from facemetric.errors import InputError
 
@@ -120,10 +121,12 @@ def test_yunet_decoding_matches_opencv(models_dir, lfw_samples, yunet):
     cv2 = pytest.importorskip("cv2")
     if not hasattr(cv2, "FaceDetectorYN"):
         pytest.skip("this OpenCV has no FaceDetectorYN")
-    inner = yunet.detector  # unwrap the padding
+    from facemetric.detect.yunet import YunetDetector
+
+    inner = YunetDetector(models_dir / "yunet.onnx", canvas=CanvasRule(size=(640, 640), upscale=True), threads=1)
     ref = cv2.FaceDetectorYN.create(str(models_dir / "yunet.onnx"), "", (640, 640), 0.6, 0.3)
     for image, _ in lfw_samples:
-        canvas, _ = letterbox(image, 640, 640)
+        canvas = letterbox(image, CanvasRule(size=(640, 640), upscale=True).place(image.shape[1], image.shape[0]))
         ours = inner.detect(canvas)
         _, theirs = ref.detect(np.ascontiguousarray(canvas[:, :, ::-1]))
         assert theirs is not None and len(ours) == len(theirs)
@@ -175,3 +178,57 @@ def test_scrfd_without_keypoints_is_refused(models_dir, lfw_samples, monkeypatch
     det = scrfd_module.ScrfdDetector(models_dir / "scrfd_2.5g_bnkps.onnx")
     with pytest.raises(InputError, match="no keypoint outputs"):
         det.detect(lfw_samples[0][0])
+
+
+class _Recording:
+    """Wrap a session and record the shape of every input it is given."""
+
+    def __init__(self, session):
+        self.session, self.shapes = session, []
+
+    def run(self, names, feed):
+        self.shapes.append(next(iter(feed.values())).shape)
+        return self.session.run(names, feed)
+
+
+@pytest.mark.parametrize("kind", ["scrfd", "yunet"])
+def test_default_canvas_follows_the_photo_and_survives_downscaling(kind, models_dir, lfw_samples):
+    """The default never enlarges an LFW photo; a 2x smaller copy gives the same points, mapped."""
+    from facemetric.detect.canvas import DEFAULT_PAD, default_canvas
+
+    cv2 = pytest.importorskip("cv2")
+    model = "scrfd_2.5g_bnkps.onnx" if kind == "scrfd" else "yunet.onnx"
+    det = make_detector(f"{kind}:{models_dir / model}", threads=1)
+    assert det.settings["pad"] == DEFAULT_PAD[kind] and det.settings["upscale"] is False
+    inner = det.detector
+    inner.session_ = rec = _Recording(inner.session_)
+    for image, ref in lfw_samples:
+        side = image.shape[0] + 2 * round(DEFAULT_PAD[kind] * image.shape[0])
+        face = choose_face(det.detect(image), image.shape, "central")
+        small = cv2.resize(image, (125, 125), interpolation=cv2.INTER_AREA)
+        small_face = choose_face(det.detect(small), small.shape, "central")
+        assert face is not None and small_face is not None
+        _check_landmarks_near_reference(face, ref)
+        back = (small_face.landmarks + 0.5) / 0.5 - 0.5  # OpenCV's resize maps u to (u + 0.5) * s - 0.5
+        scale = np.linalg.norm(face.landmarks[3:].mean(0) - face.landmarks[:2].mean(0))
+        # a map-back error would be tens of pixels; what is left is the detector's own noise on a face
+        # of about 40 px (the int8 YuNet's is larger: up to 0.12 x the eye-mouth distance here)
+        assert np.linalg.norm(back - face.landmarks, axis=1).mean() < (0.1 if kind == "scrfd" else 0.2) * scale
+        expected = default_canvas(kind).place(side, side, inner.model_size_)
+        assert rec.shapes[-2][2:] == (expected.height, expected.width)
+    if kind == "scrfd":  # the padded photo's own size (shrunk to the max side), rounded up to the stride
+        side = lfw_samples[0][0].shape[0] * (1 + 2 * DEFAULT_PAD[kind])
+        assert max(rec.shapes[0][2:]) == min(-(-round(side) // 32) * 32, default_canvas(kind).max_side)
+        assert max(rec.shapes[1][2:]) <= -(-round(side / 2) // 32) * 32
+    else:  # the int8 YuNet has a fixed 640x640 input; the photo sits on it at its own size
+        assert set(rec.shapes) == {(1, 3, 640, 640)}
+
+
+def test_an_explicit_canvas_still_fits_the_photo_to_it(models_dir, lfw_samples):
+    det = make_detector(f"scrfd:{models_dir / 'scrfd_2.5g_bnkps.onnx'}@320", threads=1)
+    assert det.name.endswith("@320x320+pad0.25") and det.settings["upscale"] is True
+    det.detector.session_ = rec = _Recording(det.detector.session_)
+    image, ref = lfw_samples[0]
+    small = image[::2, ::2].copy()  # 125x125, padded to 187: enlarged to the 320 canvas as asked
+    assert choose_face(det.detect(small), small.shape, "central") is not None
+    assert rec.shapes == [(1, 3, 320, 320)]

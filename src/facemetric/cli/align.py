@@ -18,6 +18,7 @@ from facemetric.cli.extract import (
 )
 from facemetric.cli.options import NO_PROGRESS_HELP
 from facemetric.progress import progress_bar, progress_enabled
+from facemetric.detect.base import DEFAULT_POLICY
 
 
 def align(
@@ -35,7 +36,7 @@ def align(
     protocol_format: Optional[str] = typer.Option(None, "--format", metavar="<format>", help="Format of "
                                                   "--protocol (default: detected from the file)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Align only the first N images."),
-    face: str = typer.Option("largest", "--face", metavar="<policy>", help=FACE_HELP),
+    face: str = typer.Option(DEFAULT_POLICY, "--face", metavar="<policy>", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face",
                                    help="Smaller faces (pixels) are 'tiny face' failures."),
     sheet_size: int = typer.Option(64, "--sheet-size", help="Crops shown on the contact sheet."),

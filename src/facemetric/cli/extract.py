@@ -11,6 +11,8 @@ import typer
 
 from facemetric.cli.options import NO_PROGRESS_HELP
 from facemetric.progress import progress_bar, progress_enabled
+from facemetric.detect.base import DEFAULT_POLICY
+from facemetric.detect.canvas import DEFAULT_MAX_SIDE, DEFAULT_PAD
 from facemetric.errors import ConfigError
 from facemetric.io.atomic import check_output_file
 
@@ -36,16 +38,21 @@ def select_images(root: Path, list_file: Optional[Path], protocol: Optional[Path
 
 IMAGES_ROOT_HELP = "Folder of images, e.g. ROOT/IDENTITY/IMAGE.jpg (the first folder names the identity)."
 DETECTOR_HELP = ("Face detector: dlib, scrfd:MODEL.onnx, yunet:MODEL.onnx or landmarks:FILE (5 points per image, "
-                 "paths relative to IMAGES_ROOT). Optional suffix: @SIZE for scrfd and yunet, N or WxH "
-                 "pixels (default 640), e.g. scrfd:m.onnx@320; @UPSAMPLE for dlib, e.g. dlib@1 or dlib@0,1.")
+                 "paths relative to IMAGES_ROOT). Optional suffix: @CANVAS for scrfd and yunet (see --det-size; "
+                 f"default max{DEFAULT_MAX_SIDE['scrfd']} with a border of {DEFAULT_PAD['scrfd']:g} (scrfd) or "
+                 f"{DEFAULT_PAD['yunet']:g} (yunet) of the image side), e.g. "
+                 "scrfd:m.onnx@max640; @UPSAMPLE for dlib, e.g. dlib@1 or dlib@0,1.")
 EMBEDDER_HELP = "Descriptor model: dlib (installs from PyPI) or onnx:MODEL.onnx (an ArcFace-style model)."
-DET_SIZE_HELP = ("Input canvas of scrfd and yunet, N or WxH pixels (a multiple of 32 for scrfd); same as @SIZE "
-                 "in --detector.")
+DET_SIZE_HELP = ("Canvas of scrfd and yunet: maxN keeps the photo's own size and only shrinks it to N at most "
+                 f"(default max{DEFAULT_MAX_SIDE['scrfd']}: a small photo is never enlarged); N or WxH resizes it, "
+                 "up or down, to that "
+                 "fixed canvas (a multiple of 32 for scrfd). Same as @CANVAS in --detector.")
 UPSAMPLE_HELP = ("dlib only: how often the image is doubled before HOG detection (default 1), or increasing "
                  "levels such as 0,1 (1 is tried only where 0 finds no face); same as @UPSAMPLE in "
                  "--detector.")
-FACE_HELP = ("Face to keep when a photo shows several: largest (the largest box) or central (the box centre "
-             "nearest the image centre; better for LFW-style crops centred on the subject).")
+FACE_HELP = ("Face to keep when a photo shows several: central (the box centre nearest the image centre, right "
+             "for photos centred on their subject) or largest (the largest box); default "
+             f"{DEFAULT_POLICY}, chosen by measurement (docs/benchmarks.md).")
 CACHE_HELP = "Cache folder for resuming (default: OUT without its extension, plus .cache, next to OUT)."
 LIST_HELP = "Text file of image paths relative to IMAGES_ROOT, one per line; only those are processed."
 PROTOCOL_HELP = "Process only the images of this pair protocol (e.g. LFW pairs.txt)."
@@ -79,7 +86,7 @@ def extract(
                                           "cores, at most 4; 1 runs in this process)."),
     cache: Optional[Path] = typer.Option(None, "--cache", metavar="<dir>", help=CACHE_HELP),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
-    face: str = typer.Option("largest", "--face", metavar="<policy>", help=FACE_HELP),
+    face: str = typer.Option(DEFAULT_POLICY, "--face", metavar="<policy>", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face", help="Faces whose box is smaller (pixels) are "
                                    "reported as 'tiny face'."),
     label_depth: int = typer.Option(0, "--label-depth", help="Which folder of an image path is the "

@@ -14,6 +14,8 @@ import numpy as np
 from facemetric.errors import ConfigError, InputError
 
 CHOOSE_POLICIES = ("largest", "central")
+#: The face kept by default: chosen by measurement (docs/benchmarks.md, "Detector settings").
+DEFAULT_POLICY = "central"
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def check_image(image: np.ndarray, what: str = "image") -> np.ndarray:
     return image
 
 
-def choose_face(faces: Sequence[Face], image_shape: Sequence[int], policy: str = "largest") -> Face | None:
+def choose_face(faces: Sequence[Face], image_shape: Sequence[int], policy: str = DEFAULT_POLICY) -> Face | None:
     """Pick one face, or None when there is none.
 
     * ``"largest"``: the face with the largest box area (ties: higher score). Right for

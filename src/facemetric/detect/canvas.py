@@ -26,10 +26,12 @@ from facemetric.errors import ConfigError
 
 STRIDE = 32
 
-#: Longest image side on the network canvas by default (fitted rule), per detector.
-DEFAULT_MAX_SIDE = {"scrfd": 640, "yunet": 640}
-#: Black border added on every side before detecting, as a fraction of the longer image side.
-DEFAULT_PAD = {"scrfd": 0.5, "yunet": 0.5, "dlib": 0.25}
+#: Longest image side on the network canvas by default (fitted rule), per detector: the rule of
+#: docs/benchmarks.md applied to docs/data/detectors.json ("chosen"; a test checks they agree).
+DEFAULT_MAX_SIDE = {"scrfd": 320, "yunet": 320}
+#: Black border added on every side before detecting, as a fraction of the longer image side
+#: (scrfd and yunet: measured as above; dlib: its own measurement, docs/benchmarks.md).
+DEFAULT_PAD = {"scrfd": 0.25, "yunet": 0.5, "dlib": 0.25}
 
 _FIXED = re.compile(r"^(\d+)(?:x(\d+))?$")
 _FITTED = re.compile(r"^max(\d+)$")

@@ -94,14 +94,14 @@ def make_detector(spec: str, *, pad: float | None = None, threads: int | None = 
     """``"scrfd:PATH.onnx"``, ``"yunet:PATH.onnx"``, ``"dlib"`` or ``"landmarks:FILE"``.
 
     Spec suffixes: ``scrfd:PATH.onnx@max640`` (the image at its own size, scaled down to 640 at
-    most: the default rule), ``@320`` or ``@640x480`` (a fixed canvas the image is resized to fit,
+    most; the default is ``max320``, ``canvas.DEFAULT_MAX_SIDE``), ``@320`` or ``@640x480`` (a fixed canvas the image is resized to fit,
     up or down) set the canvas (:mod:`facemetric.detect.canvas`); ``dlib@1`` or ``dlib@0,1`` sets
     dlib's ``upsample`` levels (the next level is tried only when the previous found no face). A
     suffix and the matching keyword must not both be given.
 
     ``pad`` is the black border added on every side before detecting, as a fraction of the
-    longer image side (defaults in ``canvas.DEFAULT_PAD``: 0.5 for scrfd and yunet, 0.25 for
-    dlib, none for given landmarks); see :mod:`facemetric.detect.padded`. ``threads`` caps
+    longer image side (defaults in ``canvas.DEFAULT_PAD``: 0.25 for scrfd, 0.5 for yunet,
+    0.25 for dlib, none for given landmarks); see :mod:`facemetric.detect.padded`. ``threads`` caps
     onnxruntime threads. ``input_size`` (w, h) asks for a fixed canvas, as ``@WxH`` does.
     """
     if not isinstance(spec, str) or not spec.strip():

@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from facemetric.detect.base import DEFAULT_POLICY
 from facemetric.errors import InputError, require
 from facemetric.extract.inputs import ImageItem
 from facemetric.extract.pipeline import Failure
@@ -29,7 +30,7 @@ def align_images(
     out_dir: str | Path,
     *,
     template: str = "arcface112",
-    policy: str = "largest",
+    policy: str = DEFAULT_POLICY,
     min_face: float = 20.0,
     sheet_size: int = 64,
     on_progress: Callable[[int, int], None] | None = None,

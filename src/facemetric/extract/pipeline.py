@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
+from facemetric.detect.base import DEFAULT_POLICY
 from facemetric.errors import ConfigError, InputError
 from facemetric.extract.cache import ResultCache
 from facemetric.extract.inputs import ImageItem
@@ -56,7 +57,7 @@ class PipelineSpec:
     template: str | None = None
     flip: bool = False
     min_face: float = 20.0
-    policy: str = "largest"
+    policy: str = DEFAULT_POLICY
     threads: int | None = None
 
     def __call__(self) -> ImageProcessor:

@@ -11,6 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from facemetric.detect.base import DEFAULT_POLICY
 from facemetric.errors import InputError
 from facemetric.extract.result import ERROR, NO_FACE, OK, TINY_FACE, UNREADABLE, ImageResult, failed
 
@@ -29,7 +30,7 @@ class ImageProcessor:
     """
 
     def __init__(self, detector: Any, embedder: Any, *, template: str | None = None, flip: bool = False,
-                 min_face: float = 20.0, policy: str = "largest", dlib_chip: bool = True):
+                 min_face: float = 20.0, policy: str = DEFAULT_POLICY, dlib_chip: bool = True):
         self.detector = detector
         self.embedder = embedder
         self.template = template or embedder.template
