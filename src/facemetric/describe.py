@@ -13,17 +13,36 @@ from facemetric.errors import InputError
 from facemetric.types import DescriptorSet, PairProtocol
 
 
+def identity_facts(ds: DescriptorSet) -> dict[str, Any]:
+    """How many identities the set has and where they come from (labels, or the image ids' layout)."""
+    from facemetric.identity import identities_from_ids
+
+    unknown = int((ds.labels == "").sum())
+    identities = ds.labels.astype(str)
+    source = "labels"
+    if unknown:
+        from_ids, rule = identities_from_ids(ds.ids[ds.labels == ""])
+        identities = identities.astype(object)
+        identities[ds.labels == ""] = from_ids
+        identities = identities.astype(str)
+        source = f"image ids ({rule})" if unknown == len(ds) else f"labels, and image ids ({rule}) for {unknown}"
+    names, counts = np.unique(identities[identities != ""], return_counts=True)
+    return {
+        "n_identities": int(names.size),
+        "identity_source": source,
+        "identities_with_2+_images": int((counts >= 2).sum()),
+        "unknown_labels": unknown,
+    }
+
+
 def describe_descriptors(ds: DescriptorSet) -> dict[str, Any]:
-    names, counts = np.unique(ds.labels, return_counts=True)
     norms = np.linalg.norm(ds.X, axis=1)
     return {
         "kind": "descriptors",
         "n_descriptors": len(ds),
         "dim": ds.dim,
         "has_flip": ds.X_flip is not None,
-        "n_identities": int(names.size),
-        "identities_with_2+_images": int((counts >= 2).sum()),
-        "unknown_labels": int((ds.labels == "").sum()),
+        **identity_facts(ds),
         "norm_min": float(norms.min()) if norms.size else None,
         "norm_median": float(np.median(norms)) if norms.size else None,
         "norm_max": float(norms.max()) if norms.size else None,
@@ -39,6 +58,7 @@ def describe_protocol(p: PairProtocol) -> dict[str, Any]:
         "n_pairs": len(p),
         "n_images": int(np.unique(p.pairs).size),
         "labels": "hidden" if p.labels is None else "present",
+        "n_identities": None if p.identities is None else int(np.unique(p.identities[np.unique(p.pairs)]).size),
     }
     if p.labels is not None:
         facts["n_matched"] = int(p.labels.sum())

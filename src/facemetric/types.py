@@ -136,21 +136,28 @@ class DescriptorSet:
     def dim(self) -> int:
         return int(self.X.shape[1])
 
+    def find(self, ids: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows, found)``: the row of each id in ``ids`` and whether it has one (rows are 0 where not)."""
+        ids = _as_str_array(ids, "ids")
+        if not len(self.ids):
+            return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+        order = np.argsort(self.ids)
+        sorted_ids = self.ids[order]
+        pos = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+        found = sorted_ids[pos] == ids
+        return np.where(found, order[pos], 0), found
+
     def index_of(self, ids: Any, *, source: str = "protocol") -> np.ndarray:
         """Row index of each id in ``ids``; raise naming the first unknown id."""
         ids = _as_str_array(ids, "ids")
-        order = np.argsort(self.ids)
-        sorted_ids = self.ids[order]
-        pos = np.searchsorted(sorted_ids, ids)
-        pos = np.clip(pos, 0, max(len(sorted_ids) - 1, 0))
-        found = sorted_ids[pos] == ids if len(sorted_ids) else np.zeros(len(ids), bool)
+        rows, found = self.find(ids)
         if not found.all():
             missing = ids[~found]
             raise InputError(
                 f"{source} names {missing.size} image(s) with no descriptor, e.g. {str(missing[0])!r}; "
                 "extract descriptors for them or check that ids are paths relative to the same root"
             )
-        return order[pos]
+        return rows
 
     def subset(self, rows: Any) -> DescriptorSet:
         rows = np.asarray(rows)
@@ -192,6 +199,8 @@ class PairProtocol:
     or None. ``pair_ids`` (M,) are the public names of the pairs (default "0".."M-1").
     ``lines`` (M,) optionally holds the line of the source file each pair was read from, so that
     an error can point at it.
+    ``identities`` (K,) is the identity of each image as the protocol states it (LFW names,
+    CFP folders, CPLFW file names; "" = unknown), or None when the protocol states none.
     """
 
     images: np.ndarray
@@ -201,6 +210,7 @@ class PairProtocol:
     name: str = "protocol"
     pair_ids: np.ndarray | None = None
     lines: np.ndarray | None = None
+    identities: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         images = _as_str_array(self.images, "protocol images")
@@ -247,6 +257,12 @@ class PairProtocol:
             if lines.shape != (m,) or not np.issubdtype(lines.dtype, np.integer):
                 raise ProtocolError(f"{self.name}: lines must be {m} integers, one per pair")
             lines = lines.astype(np.int64)
+        identities = None
+        if self.identities is not None:
+            identities = _as_str_array(self.identities, "protocol identities")
+            if identities.shape != images.shape:
+                raise ProtocolError(f"{self.name}: {images.size} images but {identities.size} identities")
+        object.__setattr__(self, "identities", identities)
         object.__setattr__(self, "images", images)
         object.__setattr__(self, "pairs", pairs)
         object.__setattr__(self, "labels", labels)
@@ -277,19 +293,38 @@ class PairProtocol:
         name: str = "protocol",
         pair_ids: Any = None,
         lines: Any = None,
+        identities: tuple[Any, Any] | None = None,
     ) -> PairProtocol:
-        """Build a protocol from two parallel lists of image ids."""
+        """Build a protocol from two parallel lists of image ids.
+
+        ``identities=(id_a, id_b)`` optionally gives the identity of both sides of every pair;
+        an image must have one identity wherever it appears.
+        """
         a = _as_str_array(a, "first images")
         b = _as_str_array(b, "second images")
         if a.shape != b.shape:
             raise ProtocolError(f"{name}: {a.size} first images but {b.size} second images")
         images, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
         pairs = inverse.reshape(2, -1).T
+        per_image = None
+        if identities is not None:
+            stated = np.concatenate([_as_str_array(identities[0], "identities"),
+                                     _as_str_array(identities[1], "identities")])
+            if stated.shape != inverse.shape:
+                raise ProtocolError(f"{name}: {a.size} pairs but identities for {stated.size // 2}")
+            per_image = np.empty(images.size, dtype=stated.dtype)
+            per_image[inverse] = stated
+            clash = np.flatnonzero(per_image[inverse] != stated)
+            if clash.size:
+                k = int(inverse[clash[0]])
+                raise ProtocolError(f"{name}: image {str(images[k])!r} is given two identities "
+                                    f"({str(per_image[k])!r} and {str(stated[clash[0]])!r})")
         return cls(images=images, pairs=pairs, labels=labels, folds=folds, name=name, pair_ids=pair_ids,
-                   lines=lines)
+                   lines=lines, identities=per_image)
 
     def without_labels(self) -> PairProtocol:
-        return replace(self, labels=None)
+        """The same pairs with labels hidden, and without identities (which would tell the labels)."""
+        return replace(self, labels=None, identities=None)
 
     def subset(self, rows: Any) -> PairProtocol:
         rows = np.asarray(rows)
@@ -301,6 +336,7 @@ class PairProtocol:
             name=self.name,
             pair_ids=self.pair_ids[rows],
             lines=None if self.lines is None else self.lines[rows],
+            identities=self.identities,
         )
 
     def resolve(self, descriptors: DescriptorSet) -> tuple[np.ndarray, np.ndarray]:

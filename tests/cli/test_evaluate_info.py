@@ -207,6 +207,20 @@ def test_info_descriptors_and_protocols(toy_files, capsys):
     assert "does not exist" in run_error(["info", str(tmp / "none.txt")], capsys)
 
 
+def test_info_counts_identities_from_the_layout_when_labels_are_empty(tmp_path, capsys):
+    from facemetric.io import save_descriptors
+    from facemetric.types import DescriptorSet
+
+    ids = [f"Data/Images/{k // 3:03d}/{'frontal' if k % 3 else 'profile'}/{k % 3 + 1:02d}.jpg" for k in range(12)]
+    save_descriptors(DescriptorSet(X=np.eye(12, 4), labels=[""] * 12, ids=ids), tmp_path / "d.npz")
+    assert main(["info", str(tmp_path / "d.npz")]) == 0
+    text = capsys.readouterr().out
+    assert "n_identities" in text and "image ids (cfp)" in text
+    assert main(["info", str(tmp_path / "d.npz"), "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["n_identities"] == 4 and facts["unknown_labels"] == 12
+
+
 @pytest.mark.parametrize("verb", ["evaluate", "info"])
 def test_help(verb):
     proc = subprocess.run(

@@ -160,3 +160,17 @@ def test_train_test_warns_on_identity_overlap(synthetic):
     ds, protocol = synthetic
     with pytest.warns(IdentityOverlapWarning, match="identities of the synthetic pairs are also in the training"):
         train_test_scores(CenterOnTrain, ds, ds, protocol)
+
+
+def test_kfold_refuses_labels_that_disagree_with_the_protocol(make_ds, make_proto):
+    ds = make_ds(n_ids=40, per_id=4)
+    p = make_proto(ds, n_folds=3)
+    stated = PairProtocol(images=p.images, pairs=p.pairs, labels=p.labels, folds=p.folds, name="cfp-fp",
+                          identities=[i.split("/")[0] for i in p.images])
+    collapsed = type(ds)(X=ds.X, labels=["Data"] * len(ds), ids=ds.ids)
+    with pytest.raises(ProtocolError, match=r"cfp-fp: the descriptor labels disagree with the identities the "
+                                            r"protocol states for \d+ of \d+ images \('id\d+/.*' is labelled 'Data'"):
+        identity_disjoint_kfold(CenterOnTrain, collapsed, stated)
+    # without identities in the protocol: one clear line that names the single identity
+    with pytest.raises(ProtocolError, match=r"only 1 identity \('Data'\): check its labels"):
+        identity_disjoint_kfold(CenterOnTrain, collapsed, p)

@@ -253,3 +253,36 @@ def test_unknown_detector_spec_in_a_worker_is_a_clean_error(tree):
     spec = PipelineSpec(detector="retina:x.onnx", embedder=FakeEmbedder)
     with pytest.raises(ConfigError, match="unknown detector 'retina'"):
         extract_descriptors(folder_images(tree), spec, workers=2)
+
+
+def _cfp_tree(root: Path) -> Path:
+    """Two CFP people (frontal and profile folders) and CFP's Protocol folder."""
+    for person in ("001", "002"):
+        for pose in ("frontal", "profile"):
+            for k in (1, 2):
+                synthetic_image(root / "Data" / "Images" / person / pose / f"{k:02d}.png", k)
+    proto = root / "Protocol"
+    (proto / "Split" / "FP" / "01").mkdir(parents=True)
+    (proto / "Pair_list_F.txt").write_text("1 ../Data/Images/001/frontal/01.png\n2 ../Data/Images/002/frontal/01.png\n")
+    (proto / "Pair_list_P.txt").write_text("1 ../Data/Images/001/profile/01.png\n2 ../Data/Images/002/profile/02.png\n")
+    (proto / "Split" / "FP" / "01" / "same.txt").write_text("1,1\n2,2\n")
+    (proto / "Split" / "FP" / "01" / "diff.txt").write_text("1,2\n")
+    return root
+
+
+def test_labels_come_from_the_layout_and_wrong_ones_are_flagged(tmp_path):
+    from facemetric.extract.inputs import select_images
+
+    root = _cfp_tree(tmp_path / "cfp")
+    items, warnings = select_images(root)  # no option: CFP's Data/Images/<id>/{frontal,profile}/NN
+    assert {it.id: it.label for it in items}["Data/Images/002/profile/01.png"] == "002"
+    assert sorted({it.label for it in items}) == ["001", "002"] and warnings == []
+    # the old default, the first folder, collapses everyone to 'Data': warned, and checked against the protocol
+    items, warnings = select_images(root, protocol=root, protocol_format="cfp-fp", label_depth=0)
+    assert {it.label for it in items} == {"Data"}
+    assert len(warnings) == 2
+    assert "all 4 images get the one identity 'Data' (folder depth 0)" in warnings[0]
+    assert "the labels of 4 of 4 protocol images disagree with the identities cfp-fp states" in warnings[1]
+    assert "--label-depth" in warnings[1]
+    items, warnings = select_images(root, protocol=root, protocol_format="cfp-fp")
+    assert warnings == [] and len(items) == 4

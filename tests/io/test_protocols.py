@@ -35,6 +35,9 @@ def test_lfw_pairs_fixture(tmp_path):
     assert p.b.tolist() == ["Ann/Ann_0002.jpg", "Cid/Cid_0003.jpg", "Dan/Dan_0004.jpg", "Fay/Fay_0012.jpg"]
     assert p.labels.tolist() == [1, 0, 1, 0]
     assert p.folds.tolist() == [0, 0, 1, 1]
+    # the names are the identities of the images
+    assert dict(zip(p.images.tolist(), p.identities.tolist()))["Fay/Fay_0012.jpg"] == "Fay"
+    assert p.identities.tolist() == [i.split("/")[0] for i in p.images]
 
 
 @pytest.mark.parametrize(
@@ -120,12 +123,14 @@ def test_cfp_fp_and_ff(tmp_path):
     fp = load_protocol(proto, format="cfp-fp")
     assert fp.a[0] == "Data/Images/001/frontal/01.jpg" and fp.b[0] == "Data/Images/001/profile/02.jpg"
     assert fp.labels.tolist() == [1, 0, 0, 1, 0, 0] and fp.folds.tolist() == [0, 0, 0, 1, 1, 1]
+    # the identity of an image is its folder Data/Images/<id>, for frontal and profile photos alike
+    assert fp.identities.tolist() == [i.split("/")[2] for i in fp.images]
     ff = load_protocol(proto, format="cfp-ff")
     assert ff.b[0] == "Data/Images/001/frontal/02.jpg"
     # detection from the Split folder; ids relative to a chosen images root
     assert detect_format(proto / "Split" / "FP") == "cfp-fp"
     rooted = load_protocol(proto / "Split" / "FF", images_root=tmp_path / "cfp-dataset" / "Data" / "Images")
-    assert rooted.a[0] == "001/frontal/01.jpg"
+    assert rooted.a[0] == "001/frontal/01.jpg" and rooted.identities[0] == "001"
     with pytest.raises(ProtocolError, match="choose the setting with --format cfp-fp or cfp-ff"):
         load_protocol(proto)
 
@@ -159,6 +164,8 @@ def test_cplfw_two_lines_per_pair(tmp_path):
     assert len(p) == 40 and p.labels.tolist() == [1, 0] * 20
     assert p.a[1] == "P1_0001.jpg" and p.b[1] == "Q1_0002.jpg"
     assert np.bincount(p.folds).tolist() == [4] * 10
+    identity = dict(zip(p.images.tolist(), p.identities.tolist()))  # from the file names
+    assert identity["P1_0001.jpg"] == "P1" and identity["Q1_0002.jpg"] == "Q1"
 
 
 def test_cplfw_malformed(tmp_path):
@@ -260,13 +267,21 @@ def test_save_load_roundtrip(tmp_path, suffix):
         folds=[0, 1, 1],
         pair_ids=["p0", "p1", "p2"],
         name="toy",
+        identities=(["A", "B", "A"], ["A", "C", "B"]),
     )
     back = load_protocol(save_protocol(p, tmp_path / f"toy{suffix}"))
     assert back.a.tolist() == p.a.tolist() and back.b.tolist() == p.b.tolist()
     assert back.labels.tolist() == [1, 0, 0] and back.folds.tolist() == [0, 1, 1]
     assert back.pair_ids.tolist() == ["p0", "p1", "p2"]
+    assert back.identities.tolist() == p.identities.tolist() == ["A", "A", "B", "C"]
     hidden = load_protocol(save_protocol(p.without_labels(), tmp_path / f"hidden{suffix}"))
-    assert hidden.labels is None
+    assert hidden.labels is None and hidden.identities is None  # identities would tell the labels
+
+
+def test_one_image_one_identity():
+    with pytest.raises(ProtocolError, match=r"image 'a/1.jpg' is given two identities"):
+        PairProtocol.from_id_pairs(["a/1.jpg", "a/1.jpg"], ["b/1.jpg", "c/1.jpg"], labels=[0, 0],
+                                   identities=(["A", "Z"], ["B", "C"]))
 
 
 def test_bad_protocol_files(tmp_path):

@@ -41,6 +41,20 @@ def test_guard_warns_on_training_identities_in_test_pairs():
         check_protocol(p, identities_from_paths(p.images), train_identities=["C", "D", "Z"])
 
 
+def test_guard_reports_wrong_identities_instead_of_false_leaks():
+    p = protocol([0, 1, 1, 2])
+    collapsed = np.array(["Data"] * len(p.images), dtype=np.str_)  # every image labelled with the top folder
+    with pytest.warns(ProtocolWarning) as caught:
+        msgs = check_protocol(p, collapsed, train_identities=np.array(["Data"], dtype=np.str_))
+    assert len(msgs) == 1 and len(caught) == 1
+    assert "the identities do not fit the labels: 2 different-person pairs join two images of one identity" in msgs[0]
+    assert "'Data'" in msgs[0] and "np.str_" not in msgs[0] and "more than one fold" not in msgs[0]
+    # real leaks name plain strings too
+    msgs = check_protocol(p, identities_from_paths(p.images), train_identities=np.array(["A"], dtype=np.str_),
+                          warn=False)
+    assert msgs and all("np.str_" not in m for m in msgs) and "(e.g. 'A')" in msgs[0]
+
+
 def test_guard_on_real_lfw_folds_is_clean(lfw_dir):
     from facemetric.io import load_protocol
 

@@ -59,7 +59,7 @@ def align(
 
     get_template(template)
     detector = detector_spec(detector, det_size, upsample, face)
-    items = select_images(images_root, list_file, protocol, protocol_format, 0)
+    items = select_images(images_root, list_file, protocol, protocol_format, None)
     if limit is not None:
         if limit < 1:
             raise ConfigError(f"--limit must be >= 1; got {limit}")

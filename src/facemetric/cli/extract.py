@@ -23,20 +23,22 @@ def default_cache(out: Path) -> Path:
 
 
 def select_images(root: Path, list_file: Optional[Path], protocol: Optional[Path],
-                  protocol_format: Optional[str], label_depth: int):
-    """The images to process: a --list file, a --protocol's images, or every image under ``root``."""
-    from facemetric.extract import folder_images, list_file_images, protocol_images
+                  protocol_format: Optional[str], label_depth: Optional[int]):
+    """The images to process: a --list file, a --protocol's images, or every image under ``root``.
 
-    if list_file is not None and protocol is not None:
-        raise ConfigError("give either --list or --protocol, not both")
-    if list_file is not None:
-        return list_file_images(root, list_file, label_depth)
-    if protocol is not None:
-        return protocol_images(root, protocol, protocol_format, label_depth)
-    return folder_images(root, label_depth)
+    Prints a warning for labels that look wrong (one identity for all, or not the protocol's).
+    """
+    from facemetric.extract.inputs import select_images as select
+
+    items, warnings = select(root, list_file=list_file, protocol=protocol, protocol_format=protocol_format,
+                             label_depth=label_depth)
+    for message in warnings:
+        typer.secho(f"warning: {message}", err=True, fg="yellow")
+    return items
 
 
-IMAGES_ROOT_HELP = "Folder of images, e.g. ROOT/IDENTITY/IMAGE.jpg (the first folder names the identity)."
+IMAGES_ROOT_HELP = ("Folder of images, e.g. ROOT/IDENTITY/IMAGE.jpg (the identity folder is found from the "
+                    "layout, CFP and LFW included; see --label-depth).")
 DETECTOR_HELP = ("Face detector: dlib, scrfd:MODEL.onnx, yunet:MODEL.onnx or landmarks:FILE (5 points per image, "
                  "paths relative to IMAGES_ROOT). Optional suffix: @CANVAS for scrfd and yunet (see --det-size; "
                  f"default max{DEFAULT_MAX_SIDE['scrfd']} with a border of {DEFAULT_PAD['scrfd']:g} (scrfd) or "
@@ -89,8 +91,10 @@ def extract(
     face: str = typer.Option(DEFAULT_POLICY, "--face", metavar="<policy>", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face", help="Faces whose box is smaller (pixels) are "
                                    "reported as 'tiny face'."),
-    label_depth: int = typer.Option(0, "--label-depth", help="Which folder of an image path is the "
-                                    "identity (0 = the first; e.g. 2 for Data/Images/ID/frontal/01.jpg)."),
+    label_depth: Optional[int] = typer.Option(None, "--label-depth", metavar="<n>", help="Which folder of an "
+                                              "image path is the identity (0 = first). Default: from the layout (CFP's "
+                                              "Data/Images/ID/frontal/01.jpg, LFW's Name/Name_0001.jpg), "
+                                              "else the first folder level that differs between images."),
     batch_size: int = typer.Option(16, "--batch-size", help="Images per batch sent to a worker."),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:

@@ -140,7 +140,8 @@ def extract(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
     face: str = typer.Option("largest", "--face", metavar="<policy>", help=FACE_HELP),
     min_face: float = typer.Option(20.0, "--min-face", help="Smaller faces (pixels) are 'tiny face' failures."),
-    label_depth: int = typer.Option(0, "--label-depth", help="Which folder of an image path is the identity."),
+    label_depth: Optional[int] = typer.Option(None, "--label-depth", help="Which folder of an image path is "
+                                              "the identity (default: from the layout, as `extract`)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Images per Dask task."),
     threads: Optional[int] = typer.Option(None, "--threads", help="onnxruntime threads per worker (default: "
                                           "the cores of this machine / local workers; 1 with --scheduler)."),

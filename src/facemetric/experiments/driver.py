@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from facemetric.errors import ConfigError, InputError, ProtocolError
+from facemetric.errors import ConfigError, ProtocolError
 from facemetric.experiments.scores import ProtocolScores, per_fold_auc
-from facemetric.identity import identities_of, with_identities
+from facemetric.identity import check_labels_agree, identities_of, image_identities, with_identities
 from facemetric.types import FLIP_MODES, DescriptorSet, PairProtocol
 
 if TYPE_CHECKING:
@@ -159,13 +159,11 @@ class IdentityOverlapWarning(UserWarning):
 
 
 def overlapping_identities(train: DescriptorSet, test: DescriptorSet, protocol: PairProtocol) -> np.ndarray:
-    """Identities of the protocol's images that also appear in ``train`` (empty when test has no identities)."""
-    try:
-        test_ids = identities_of(test, "test descriptors")
-    except InputError:
-        return np.array([], dtype=str)
-    ia, ib = protocol.resolve(test)
-    used = np.unique(test_ids[np.concatenate([ia, ib])])
+    """Identities of the protocol's images (as the protocol states them, else from ``test``) that also
+    appear in ``train``."""
+    per_image = image_identities(protocol, test)
+    used = np.unique(per_image[np.unique(protocol.pairs)])
+    used = used[used != ""]
     return np.intersect1d(used, np.unique(identities_of(train, "training descriptors")))
 
 
@@ -231,6 +229,7 @@ def identity_disjoint_kfold(
         raise ProtocolError(f"{protocol.name}: k-fold evaluation needs a fold per pair, but the protocol has no "
                             "folds; give training descriptors (--train) instead")
     descriptors = with_identities(descriptors)
+    check_labels_agree(protocol, descriptors)
     identities = descriptors.labels
     ia, ib = protocol.resolve(descriptors)
     scores = np.empty(len(protocol), dtype=np.float64)
@@ -243,9 +242,14 @@ def identity_disjoint_kfold(
         train_mask = fold_training_rows(identities, test_rows)
         n_ids = np.unique(identities[train_mask]).size
         if n_ids < MIN_TRAIN_IDENTITIES:
+            total = np.unique(identities).size
+            why = (f"the descriptor set has only {total} identit{'y' if total == 1 else 'ies'} "
+                   f"({', '.join(repr(str(i)) for i in np.unique(identities)[:2])}): check its labels "
+                   "(facemetric info; extract --label-depth)" if total < 2 * MIN_TRAIN_IDENTITIES else
+                   "k-fold training needs other identities in the descriptor set (or use --train)")
             raise ProtocolError(
                 f"{protocol.name}: fold {f} leaves {n_ids} training identities once its own identities are "
-                "removed; k-fold training needs other identities in the descriptor set (or use --train)"
+                f"removed; {why}"
             )
         metric = make_metric()
         transductive = bool(getattr(metric, "transductive", False))

@@ -24,6 +24,7 @@ from facemetric.experiments.driver import (
     score_protocol,
     single_fold_note,
 )
+from facemetric.identity import check_labels_agree
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
 from facemetric.verify.curves import check_scores
@@ -32,9 +33,12 @@ from facemetric.verify.guard import ProtocolWarning, check_protocol, protocol_id
 
 
 def training_split(descriptors: DescriptorSet, protocol: PairProtocol) -> DescriptorSet:
-    """Descriptors of identities that do not appear in the protocol (unknown labels dropped)."""
-    test_ids = set(protocol_identities(protocol, descriptors).tolist())
-    keep = ~np.isin(descriptors.labels, list(test_ids)) & (descriptors.labels != "")
+    """Descriptors of identities that do not appear in the protocol, and never a protocol image
+    (unknown labels dropped). Refuses labels that disagree with the identities the protocol states."""
+    check_labels_agree(protocol, descriptors)
+    test_ids = set(protocol_identities(protocol, descriptors).tolist()) - {""}
+    in_protocol = np.isin(descriptors.ids, protocol.images)
+    keep = ~np.isin(descriptors.labels, list(test_ids)) & (descriptors.labels != "") & ~in_protocol
     return descriptors.subset(np.flatnonzero(keep))
 
 

@@ -2,7 +2,9 @@
 
 Two leaks are checked: training identities that appear in the test pairs, and identities
 shared by several folds of one protocol (then the threshold chosen on the other folds has
-seen the held-out people).
+seen the held-out people). Both are checked only when the identities are consistent with the
+labels: when a mismatched pair joins two images of one identity, the identities themselves are
+wrong (e.g. every image labelled with the dataset's top folder), and that is what is reported.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from facemetric.identity import identity_from_id
+from facemetric.identity import identities_from_ids, image_identities
 from facemetric.types import DescriptorSet, PairProtocol
 
 
@@ -21,16 +23,24 @@ class ProtocolWarning(UserWarning):
 
 
 def identities_from_paths(images: Any) -> np.ndarray:
-    """Identity of each image id: its folder (``Name/Name_0001.jpg`` -> ``Name``), or for a flat file its
-    name less a trailing number (``Name_3.jpg`` -> ``Name``, as in CPLFW); "" if neither applies."""
-    return np.array([identity_from_id(p) for p in np.asarray(images).astype(str)])
+    """Identity of each image id from its path (:func:`facemetric.identity.identities_from_ids`: a known
+    layout such as LFW's ``Name/Name_0001.jpg`` or CFP's ``Data/Images/<id>/...``, else a folder, or for a
+    flat file its name less a trailing number); "" if none applies."""
+    return identities_from_ids(images)[0]
 
 
 def protocol_identities(protocol: PairProtocol, descriptors: DescriptorSet | None = None) -> np.ndarray:
-    """Identity of each protocol image: from the descriptor labels if given, else from the path."""
-    if descriptors is None:
-        return identities_from_paths(protocol.images)
-    return descriptors.labels[descriptors.index_of(protocol.images, source=protocol.name)]
+    """Identity of each protocol image: as the protocol states it, else from the descriptors, else the path
+    (:func:`facemetric.identity.image_identities`; images without a descriptor are allowed)."""
+    return image_identities(protocol, descriptors)
+
+
+def contradicting_pairs(protocol: PairProtocol, identities: np.ndarray) -> np.ndarray:
+    """Mismatched pairs whose two images have the same (known) identity."""
+    if protocol.labels is None:
+        return np.array([], dtype=np.int64)
+    ia, ib = identities[protocol.pairs[:, 0]], identities[protocol.pairs[:, 1]]
+    return np.flatnonzero((protocol.labels == 0) & (ia == ib) & (ia != ""))
 
 
 def check_protocol(
@@ -46,6 +56,18 @@ def check_protocol(
     """
     identities = np.asarray(identities).astype(str)
     messages: list[str] = []
+    wrong = contradicting_pairs(protocol, identities)
+    if wrong.size:
+        k = int(wrong[0])
+        messages.append(
+            f"{protocol.name}: the identities do not fit the labels: {wrong.size} different-person pairs join "
+            f"two images of one identity (e.g. {str(protocol.a[k])!r} and {str(protocol.b[k])!r}, both "
+            f"{str(identities[protocol.pairs[k, 0]])!r}); check the descriptor labels (facemetric info), "
+            "the leak checks are skipped"
+        )
+        if warn:
+            warnings.warn(messages[0], ProtocolWarning, stacklevel=2)
+        return messages
     used = np.unique(protocol.pairs)
     test_ids = set(identities[used].tolist()) - {""}
     if train_identities is not None:

@@ -4,7 +4,8 @@
 relative to the ``Protocol`` folder and are turned into ids relative to the dataset root
 (default: the folder above ``Protocol``; override with ``images_root``). Split lines read
 ``i,j``: for FF both index the frontal list, for FP ``i`` is frontal and ``j`` profile.
-Each numbered split folder (01..10) is one fold.
+Each numbered split folder (01..10) is one fold. The identity of an image is its folder
+``Data/Images/<id>``.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def setting_of(path: Path) -> str | None:
     return None
 
 
-def _pair_list(path: Path, protocol_dir: Path, root: Path) -> dict[int, str]:
-    """Index -> image id relative to ``root``."""
-    out: dict[int, str] = {}
+def _pair_list(path: Path, protocol_dir: Path, root: Path) -> dict[int, tuple[str, str]]:
+    """Index -> (image id relative to ``root``, identity: the folder ``Data/Images/<id>``)."""
+    out: dict[int, tuple[str, str]] = {}
     root = Path(os.path.abspath(root))
     for no, tokens in numbered_lines(path):
         if len(tokens) != 2:
@@ -57,13 +58,14 @@ def _pair_list(path: Path, protocol_dir: Path, root: Path) -> dict[int, str]:
             ) from None
         if idx in out:
             raise malformed(path, no, f"image index {idx} is listed twice")
-        out[idx] = rel.as_posix()
+        out[idx] = (rel.as_posix(), full.parent.parent.name)
     if not out:
         raise ProtocolError(f"{path}: lists no images")
     return out
 
 
-def _split_file(path: Path, first: dict[int, str], second: dict[int, str], a: list, b: list) -> None:
+def _split_file(path: Path, first: dict[int, tuple[str, str]], second: dict[int, tuple[str, str]],
+                a: list, b: list) -> None:
     for no, tokens in numbered_lines(path):
         fields = "".join(tokens).split(",")
         if len(fields) != 2:
@@ -98,8 +100,8 @@ def load_cfp(
     fold_dirs = sorted(p for p in split_dir.iterdir() if p.is_dir()) if split_dir.is_dir() else []
     if not fold_dirs:
         raise ProtocolError(f"{split_dir}: no fold folders (01..10) found; check the CFP Protocol folder")
-    a: list[str] = []
-    b: list[str] = []
+    a: list[tuple[str, str]] = []
+    b: list[tuple[str, str]] = []
     labels: list[int] = []
     folds: list[int] = []
     for k, fold_dir in enumerate(fold_dirs):
@@ -111,4 +113,7 @@ def load_cfp(
             _split_file(f, frontal, second, a, b)
             labels += [label] * (len(a) - before)
             folds += [k] * (len(a) - before)
-    return PairProtocol.from_id_pairs(a, b, labels=labels, folds=folds, name=f"{setting}")
+    return PairProtocol.from_id_pairs(
+        [x[0] for x in a], [x[0] for x in b], labels=labels, folds=folds, name=f"{setting}",
+        identities=([x[1] for x in a], [x[1] for x in b]),
+    )

@@ -2,8 +2,8 @@
 
 Both lines of a pair carry the same label: 0 for a mismatched pair, a positive number for
 a matched one (CALFW writes the pair's identity number there). Image ids are the names as
-written (relative to the image folder). The 6,000 pairs are cut into 10 consecutive folds,
-as insightface evaluates them.
+written (relative to the image folder); their file names, ``Name_Surname_3.jpg``, give the
+identities. The 6,000 pairs are cut into 10 consecutive folds, as insightface evaluates them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facemetric.identity import identity_from_id
 from facemetric.io.protocols.text import malformed, numbered_lines, parse_int
 from facemetric.types import PairProtocol
 
@@ -41,4 +42,6 @@ def load_cplfw(path: str | Path, n_folds: int = N_FOLDS) -> PairProtocol:
         labels.append(int(l1 > 0))
     m = len(a)
     folds = (np.arange(m) * n_folds) // m if m >= 2 * n_folds else None
-    return PairProtocol.from_id_pairs(a, b, labels=labels, folds=folds, name=path.name, lines=first_lines)
+    names_a, names_b = ([identity_from_id(i) for i in side] for side in (a, b))
+    return PairProtocol.from_id_pairs(a, b, labels=labels, folds=folds, name=path.name, lines=first_lines,
+                                      identities=(names_a, names_b))

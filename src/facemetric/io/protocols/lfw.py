@@ -4,6 +4,7 @@ A matched line reads ``name i j`` and a mismatched line ``name1 i name2 j``; ima
 ``Name/Name_NNNN.jpg`` relative to the dataset root. ``pairs.txt`` starts with
 ``n_folds n_per_class`` and lists, for each fold, ``n_per_class`` matched then
 ``n_per_class`` mismatched pairs. The View 1 files may start with a single count line.
+The names give the identity of every image (``PairProtocol.identities``).
 """
 
 from __future__ import annotations
@@ -20,20 +21,21 @@ def lfw_image_id(name: str, number: int) -> str:
     return f"{name}/{name}_{number:04d}.jpg"
 
 
-def _parse_pair(tokens: list[str], path: Path, no: int) -> tuple[str, str, int]:
+def _parse_pair(tokens: list[str], path: Path, no: int) -> tuple[str, str, int, str, str]:
+    """``(image a, image b, label, name a, name b)`` of one pair line."""
     if len(tokens) == 3:
         name, i, j = tokens
         return (
             lfw_image_id(name, parse_int(i, path, no, "image number")),
             lfw_image_id(name, parse_int(j, path, no, "image number")),
-            1,
+            1, name, name,
         )
     if len(tokens) == 4:
         n1, i, n2, j = tokens
         return (
             lfw_image_id(n1, parse_int(i, path, no, "image number")),
             lfw_image_id(n2, parse_int(j, path, no, "image number")),
-            0,
+            0, n1, n2,
         )
     raise malformed(
         path,
@@ -71,9 +73,9 @@ def load_lfw_pairs(path: str | Path) -> PairProtocol:
             f"the header announces {folds} x 2 x {per} = {expected} pairs but the file has {len(body)}",
             "fix the header or the pair lines",
         )
-    a, b, labels = [], [], []
+    a, b, labels, names_a, names_b = [], [], [], [], []
     for k, (line_no, tokens) in enumerate(body):
-        ida, idb, label = _parse_pair(tokens, path, line_no)
+        ida, idb, label, na, nb = _parse_pair(tokens, path, line_no)
         want = 1 if (k % (2 * per)) < per else 0
         if label != want:
             kind = "matched ('name i j')" if want else "mismatched ('name1 i name2 j')"
@@ -83,9 +85,11 @@ def load_lfw_pairs(path: str | Path) -> PairProtocol:
         a.append(ida)
         b.append(idb)
         labels.append(label)
+        names_a.append(na)
+        names_b.append(nb)
     folds = np.arange(expected) // (2 * per)
     return PairProtocol.from_id_pairs(a, b, labels=labels, folds=folds, name=path.name,
-                                      lines=[no for no, _ in body])
+                                      lines=[no for no, _ in body], identities=(names_a, names_b))
 
 
 def load_lfw_dev(path: str | Path) -> PairProtocol:
@@ -102,10 +106,13 @@ def load_lfw_dev(path: str | Path) -> PairProtocol:
             )
     if not lines:
         raise malformed(path, 1, "the file lists no pairs", "give an LFW View 1 pair file")
-    a, b, labels = [], [], []
+    a, b, labels, names_a, names_b = [], [], [], [], []
     for line_no, tokens in lines:
-        ida, idb, label = _parse_pair(tokens, path, line_no)
+        ida, idb, label, na, nb = _parse_pair(tokens, path, line_no)
         a.append(ida)
         b.append(idb)
         labels.append(label)
-    return PairProtocol.from_id_pairs(a, b, labels=labels, name=path.name, lines=[no for no, _ in lines])
+        names_a.append(na)
+        names_b.append(nb)
+    return PairProtocol.from_id_pairs(a, b, labels=labels, name=path.name, lines=[no for no, _ in lines],
+                                      identities=(names_a, names_b))

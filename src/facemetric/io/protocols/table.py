@@ -1,12 +1,13 @@
 """facemetric's own protocol files: CSV (``a,b[,label][,fold]``) and ``.npz``.
 
 CSV: one pair per row. With a header row, columns are found by name (``a``, ``b``,
-``label``, ``fold``, ``pair_id``); without one they are positional ``a,b[,label][,fold]``.
+``label``, ``fold``, ``pair_id``, and ``identity_a``, ``identity_b``: the identities of the two
+images); without one they are positional ``a,b[,label][,fold]``.
 Labels are 0/1 (also ``true``/``false``, ``same``/``diff``); an empty label column means
 hidden labels (competition mode).
 
 ``.npz`` keys: ``images`` (K,), ``pairs`` (M, 2) int64, optional ``labels``, ``folds``,
-``pair_ids``, and ``name``. Loaded without pickles.
+``pair_ids``, ``identities`` (K,) and ``name``. Loaded without pickles.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from facemetric.io.atomic import atomic_open, atomic_path
 from facemetric.io.protocols.text import malformed, read_text
 from facemetric.types import PairProtocol
 
-COLUMNS = ("a", "b", "label", "fold", "pair_id")
+COLUMNS = ("a", "b", "label", "fold", "pair_id", "identity_a", "identity_b")
 LABEL_WORDS = {"1": 1, "0": 0, "true": 1, "false": 0, "same": 1, "diff": 0, "different": 0}
 
 
@@ -56,7 +57,7 @@ def load_csv(path: str | Path) -> PairProtocol:
     if not rows:
         raise ProtocolError(f"{path}: the CSV has a header but no pairs")
     width = len(rows[0][1])
-    a, b, labels, folds, pair_ids, lines = [], [], [], [], [], []
+    a, b, labels, folds, pair_ids, lines, id_a, id_b = [], [], [], [], [], [], [], []
     for no, row in rows:
         lines.append(no)
         if len(row) != width:
@@ -76,6 +77,9 @@ def load_csv(path: str | Path) -> PairProtocol:
                 raise malformed(path, no, f"fold must be an integer; got {token!r}") from None
         if "pair_id" in col:
             pair_ids.append(row[col["pair_id"]].strip())
+        if "identity_a" in col and "identity_b" in col:
+            id_a.append(row[col["identity_a"]].strip())
+            id_b.append(row[col["identity_b"]].strip())
     known = [x is not None for x in labels]
     if labels and any(known) and not all(known):
         first = rows[known.index(False)][0]
@@ -88,6 +92,7 @@ def load_csv(path: str | Path) -> PairProtocol:
         name=path.name,
         pair_ids=pair_ids or None,
         lines=lines,
+        identities=(id_a, id_b) if id_a else None,
     )
 
 
@@ -97,12 +102,15 @@ def save_csv(protocol: PairProtocol, path: str | Path) -> Path:
         writer = csv.writer(fh, lineterminator="\n")
         cols = ["pair_id", "a", "b"] + (["label"] if protocol.labels is not None else [])
         cols += ["fold"] if protocol.folds is not None else []
+        cols += ["identity_a", "identity_b"] if protocol.identities is not None else []
         writer.writerow(cols)
         data = [protocol.pair_ids, protocol.a, protocol.b]
         if protocol.labels is not None:
             data.append(protocol.labels)
         if protocol.folds is not None:
             data.append(protocol.folds)
+        if protocol.identities is not None:
+            data += [protocol.identities[protocol.pairs[:, 0]], protocol.identities[protocol.pairs[:, 1]]]
         writer.writerows(zip(*(d.tolist() for d in data)))
     return path
 
@@ -126,6 +134,7 @@ def load_npz(path: str | Path) -> PairProtocol:
             folds=d.get("folds"),
             name=str(d["name"]) if "name" in d else path.name,
             pair_ids=d.get("pair_ids"),
+            identities=d.get("identities"),
         )
     except InputError as exc:
         raise ProtocolError(f"{path}: {exc}") from exc
@@ -143,6 +152,8 @@ def save_npz(protocol: PairProtocol, path: str | Path) -> Path:
         arrays["labels"] = protocol.labels
     if protocol.folds is not None:
         arrays["folds"] = protocol.folds
+    if protocol.identities is not None:
+        arrays["identities"] = protocol.identities
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
     return path
