@@ -19,7 +19,7 @@ PACKAGE = "facemetric"
 # Bottom to top; see docs/architecture.md.
 LAYERS = [
     {"errors"},
-    {"types", "identity", "progress", "registry", "constraints"},
+    {"types", "identity", "enrolment", "progress", "registry", "constraints"},
     {"io"},
     {"images", "onnx_runtime", "detect", "align", "embed", "datasets", "describe"},
     {"extract"},

@@ -339,6 +339,14 @@ class PairProtocol:
             identities=self.identities,
         )
 
+    def compact(self) -> PairProtocol:
+        """The same pairs over only the images they use (itself when every image is used)."""
+        used, inverse = np.unique(self.pairs, return_inverse=True)
+        if used.size == self.images.size:
+            return self
+        return replace(self, images=self.images[used], pairs=inverse.reshape(self.pairs.shape),
+                       identities=None if self.identities is None else self.identities[used])
+
     def resolve(self, descriptors: DescriptorSet) -> tuple[np.ndarray, np.ndarray]:
         """Row indices (ia, ib) into ``descriptors`` for both faces of every pair; an image without a
         descriptor is refused, naming the first pair (and its line) that uses it."""

@@ -181,8 +181,10 @@ def test_evaluate_bad_inputs(toy_files, capsys):
     assert "labels are same-person" in run_error(["evaluate", str(desc), str(tmp / "one.csv"), *o], capsys)
     (tmp / "past.csv").write_text("p00/p00_0001.jpg,zz/zz_0001.jpg,1\np01/p01_0001.jpg,p02/p02_0001.jpg,0\n")
     assert "past.csv:1: image 'zz/zz_0001.jpg' has no descriptor" in run_error(
-        ["evaluate", str(desc), str(tmp / "past.csv"), *o], capsys
+        ["evaluate", str(desc), str(tmp / "past.csv"), *o, "--missing", "error"], capsys
     )
+    assert "'missing' parameter must be one of reject, drop, error. Got 'skip'" in run_error(
+        ["evaluate", str(desc), str(pairs), *o, "--missing", "skip"], capsys)
     (tmp / "empty.csv").write_text("a,b,label\n")
     assert "no pairs" in run_error(["evaluate", str(desc), str(tmp / "empty.csv"), *o], capsys)
     (tmp / "hidden.csv").write_text("p00/p00_0001.jpg,p00/p00_0002.jpg\n")

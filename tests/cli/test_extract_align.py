@@ -128,7 +128,7 @@ def test_align_writes_crops_and_a_contact_sheet(lfw_dir, models_dir, image_list,
         arr = np.asarray(sheet)
     assert (arr[..., 0] == 255).any() and ((arr == (255, 0, 0)).all(axis=2)).sum() >= 5 * 5
     with open(out / "failures.csv", newline="") as fh:
-        assert list(csv.reader(fh)) == [["image", "reason", "detail"]]
+        assert list(csv.reader(fh)) == [["image", "reason", "detail", "fallback"]]
 
 
 @pytest.fixture

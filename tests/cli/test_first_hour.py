@@ -257,5 +257,5 @@ def test_evaluate_checks_inputs_before_the_progress_starts(tmp_path, capsys, mon
     save_descriptors(ds, tmp_path / "d.npz")
     (tmp_path / "past.csv").write_text(f"{ds.ids[0]},zz/zz_0001.jpg,1\n{ds.ids[1]},{ds.ids[5]},0\n")
     code, _, err = run(capsys, "evaluate", tmp_path / "d.npz", tmp_path / "past.csv", "--method", "lda",
-                       "--out", tmp_path / "r")
+                       "--out", tmp_path / "r", "--missing", "error")
     assert "past.csv:1: image 'zz/zz_0001.jpg' has no descriptor" in one_error_line(code, err)

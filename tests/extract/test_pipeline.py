@@ -286,3 +286,35 @@ def test_labels_come_from_the_layout_and_wrong_ones_are_flagged(tmp_path):
     assert "--label-depth" in warnings[1]
     items, warnings = select_images(root, protocol=root, protocol_format="cfp-fp")
     assert warnings == [] and len(items) == 4
+
+
+def test_fallback_describes_face_less_photos_from_a_centred_box_and_records_them(tree, tmp_path):
+    from facemetric.extract.processor import centre_face
+
+    spec = PipelineSpec(detector=FakeDetector, embedder=FakeEmbedder, fallback="center", fallback_scale=0.5)
+    out = tmp_path / "faces.npz"
+    result, report = extract_to_file(folder_images(tree), spec, out)
+    ds = load_descriptors(out)
+    assert "Eve/Eve_0001.png" in ds.ids.tolist() and result.fallbacks == ["Eve/Eve_0001.png"]
+    # the descriptor is the embedder's on the template warp of the centred box
+    image = read_image(tree / "Eve" / "Eve_0001.png")
+    face = centre_face(image.shape, "arcface112", 0.5)
+    assert np.allclose(face.box, [30, 30, 90, 90])  # 120 px photo: a 60 px square in the middle
+    crop = align_face(image, face.landmarks, "arcface112").crop
+    np.testing.assert_allclose(ds.X[ds.ids.tolist().index("Eve/Eve_0001.png")], describe_crops(crop[None])[0],
+                               rtol=1e-5, atol=1e-4)
+    # recorded per image: in the failure report (with its fallback) and in the provenance
+    with open(report, newline="") as fh:
+        rows = {r["image"]: r for r in csv.DictReader(fh)}
+    assert rows["Eve/Eve_0001.png"]["reason"] == "no face" and rows["Eve/Eve_0001.png"]["fallback"] == "center"
+    assert "centred box" in rows["Eve/Eve_0001.png"]["detail"]
+    assert rows["Dan/Dan_0001.jpg"]["fallback"] == "" and rows["Fay/Fay_0001.png"]["fallback"] == ""
+    extra = ds.provenance.extra
+    assert extra["fallback"] == "center" and extra["fallback_images"] == ["Eve/Eve_0001.png"]
+    assert extra["n_failed"] == 2
+    # off by default: the same photo is a failure, and a run without the fallback does not reuse its result
+    plain, _ = extract_to_file(folder_images(tree), SPEC, tmp_path / "plain.npz")
+    assert "Eve/Eve_0001.png" not in plain.descriptors.ids.tolist() and plain.fallbacks == []
+    assert "fallback_images" not in plain.descriptors.provenance.extra
+    with pytest.raises(ConfigError, match="'fallback' parameter must be none or center"):
+        PipelineSpec(detector=FakeDetector, embedder=FakeEmbedder, fallback="random")()

@@ -10,6 +10,11 @@ Nothing a participant can see may carry a label, so every order in the bundle is
 
 The public/private split is stratified by label and drawn from the same seeds. L2 and cosine
 baselines are scored and entered.
+
+Pairs with an image that has no test descriptor follow the ``missing`` policy
+(:mod:`facemetric.enrolment`): "reject" (the default) keeps them in the answers as rejections
+for every team, left out of the bundle (nobody can score them); "drop" leaves them out of the
+contest; "error" refuses to create it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from facemetric.challenge.scoring import check_metric
 from facemetric.challenge.split import stratified_split
 from facemetric.challenge.store import ChallengeStore
 from facemetric.challenge.submission import HEADER, format_submission
+from facemetric.enrolment import DEFAULT_MISSING, MissingPairs, find_missing, scorable_pairs
 from facemetric.errors import ConfigError, InputError, ProtocolError
 from facemetric.io import save_descriptors
 from facemetric.io.atomic import atomic_open, write_text_atomic
@@ -49,6 +55,7 @@ class CreatedChallenge:
     n_pairs: int
     n_public: int
     warnings: tuple[str, ...] = ()
+    missing: MissingPairs | None = None
 
 
 def _check_disjoint(train: DescriptorSet, test: DescriptorSet) -> None:
@@ -69,7 +76,10 @@ def _check_disjoint(train: DescriptorSet, test: DescriptorSet) -> None:
         )
 
 
-def _readme(config: ChallengeConfig, n_train: int, n_test: int, n_pairs: int) -> str:
+def _readme(config: ChallengeConfig, n_train: int, n_test: int, n_pairs: int, n_rejected: int = 0) -> str:
+    rejected = (f"\n{n_rejected} more pair(s) of the contest use an image in which no face was found: they are not in "
+                "`test_pairs.csv` and count as rejections (a score below every other) for every team.\n"
+                if n_rejected else "")
     return f"""# {config.title}
 
 Verify faces: for each test pair, say how likely the two faces show the same person.
@@ -82,7 +92,7 @@ Verify faces: for each test pair, say how likely the two faces show the same per
 - `test.npz`: {n_test} test descriptors with anonymous ids and no identities (same keys).
 - `test_pairs.csv`: {n_pairs} pairs, `pair_id,a,b`, where `a` and `b` are ids in `test.npz`.
 - `sample_submission.csv`: a valid submission with a constant score.
-
+{rejected}
 ## Submission
 
 A UTF-8 CSV file with the header `pair_id,score` and exactly one line per pair of
@@ -116,6 +126,7 @@ def _write_bundle(
     a: np.ndarray,
     b: np.ndarray,
     config: ChallengeConfig,
+    n_rejected: int = 0,
 ) -> None:
     bundle = contest_paths(directory)["bundle"]
     bundle.mkdir(parents=True)
@@ -128,7 +139,7 @@ def _write_bundle(
     with atomic_open(bundle / "sample_submission.csv") as fh:
         fh.write(",".join(HEADER) + "\n")
         fh.writelines(f"{p},0.5\n" for p in pair_ids.tolist())
-    write_text_atomic(bundle / "README.md", _readme(config, len(train), len(test), pair_ids.size))
+    write_text_atomic(bundle / "README.md", _readme(config, len(train), len(test), pair_ids.size, n_rejected))
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,7 @@ def create_challenge(
     *,
     secret_seed: int | None = None,
     protocol_format: str | None = None,
+    missing: str = DEFAULT_MISSING,
 ) -> CreatedChallenge:
     """Build the contest folder ``out`` (which must not exist yet); return it with the admin token.
 
@@ -186,7 +198,8 @@ def create_challenge(
     recorded in ``organiser/secret.json``. ``protocol_format`` (as detected by
     ``facemetric.io.detect_format``) helps to tell a public benchmark, which the returned
     ``warnings`` then name. The folder is built beside ``out`` and renamed into place at the
-    end, so a failure leaves nothing.
+    end, so a failure leaves nothing. ``missing`` is the policy for pairs with an image that has no
+    test descriptor (see the module doc); the returned ``missing`` lists them.
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -195,8 +208,16 @@ def create_challenge(
         raise ProtocolError(
             f"{protocol.name}: the test pairs have no labels; the organiser needs them to score"
         )
-    rows = test.index_of(protocol.images, source=protocol.name)
-    test = test.subset(rows)  # only the images the pairs use, in protocol order
+    absent = find_missing(protocol, test, missing)
+    if missing == "drop" and absent.n_pairs:
+        protocol = scorable_pairs(protocol, absent)
+    rejected = absent.pairs if missing == "reject" else np.zeros(len(protocol), dtype=bool)
+    present = np.zeros(protocol.images.size, dtype=bool)
+    present[np.unique(protocol.pairs[~rejected])] = True
+    rows = test.index_of(protocol.images[present], source=protocol.name)
+    test = test.subset(rows)  # only the images the scorable pairs use, in protocol order
+    image_row = np.full(protocol.images.size, -1, dtype=np.int64)
+    image_row[present] = np.arange(int(present.sum()))
     _check_disjoint(train, test)
     flip = config.flip
     if flip == "sum" and (train.X_flip is None or test.X_flip is None):
@@ -210,17 +231,21 @@ def create_challenge(
     anon = anonymous_ids("t", len(test))  # numbered by bundle row, so as random as the rows
     pair_ids = anonymous_ids("p", len(protocol))
     labels = protocol.labels[shuffle.pair_order]
-    first = row_of[protocol.pairs[shuffle.pair_order, 0]]
-    second = row_of[protocol.pairs[shuffle.pair_order, 1]]
-    ia, ib = np.where(shuffle.swap, second, first), np.where(shuffle.swap, first, second)
+    rejected = rejected[shuffle.pair_order]
+    shown = ~rejected  # the pairs participants score, in bundle order
+    first = row_of[image_row[protocol.pairs[shuffle.pair_order[shown], 0]]]
+    second = row_of[image_row[protocol.pairs[shuffle.pair_order[shown], 1]]]
+    swap = shuffle.swap[shown]
+    ia, ib = np.where(swap, second, first), np.where(swap, first, second)
     public = stratified_split(labels, config.public_fraction, shuffle.split_seed)
     metric = check_metric(config.metric, labels[public])
     check_metric(config.metric, labels[~public])
     config = replace(config, metric=metric, flip=flip, n_pairs=len(protocol))
-    if config.max_upload_bytes < BYTES_PER_PAIR * len(protocol):
+    n_shown = int(shown.sum())
+    if config.max_upload_bytes < BYTES_PER_PAIR * n_shown:
         raise ConfigError(
-            f"max upload size {config.max_upload_bytes} bytes is too small for {len(protocol)} pairs; "
-            f"allow at least {BYTES_PER_PAIR * len(protocol)} bytes"
+            f"max upload size {config.max_upload_bytes} bytes is too small for {n_shown} pairs; "
+            f"allow at least {BYTES_PER_PAIR * n_shown} bytes"
         )
 
     test_public = DescriptorSet(
@@ -229,10 +254,12 @@ def create_challenge(
     out.parent.mkdir(parents=True, exist_ok=True)
     work = _new_dir_beside(out)
     try:
-        _write_bundle(work, train, test_public, pair_ids, anon[ia], anon[ib], config)
+        _write_bundle(work, train, test_public, pair_ids[shown], anon[ia], anon[ib], config,
+                      n_rejected=int(rejected.sum()))
         paths = contest_paths(work)
         paths["answers"].parent.mkdir(parents=True)
-        save_answers(Answers(pair_ids=pair_ids, labels=labels, public=public), paths["answers"])
+        save_answers(Answers(pair_ids=pair_ids, labels=labels, public=public,
+                             rejected=rejected if rejected.any() else None), paths["answers"])
         with atomic_open(paths["test_ids"]) as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(("id", "image", "label"))
@@ -253,7 +280,7 @@ def create_challenge(
         for name, method in BASELINES.items():
             team, _ = store.add_team(name, baseline=True)
             scores = make_metric(method).fit(X).score_pairs(X, ia, ib)
-            contest.submit(team, format_submission(pair_ids, scores), enforce_limit=False)
+            contest.submit(team, format_submission(pair_ids[shown], scores), enforce_limit=False)
         contest.store.disconnect()
         store.disconnect()
         if out.exists():
@@ -269,4 +296,5 @@ def create_challenge(
         n_pairs=len(protocol),
         n_public=int(public.sum()),
         warnings=tuple(w for w in [public_protocol_warning(protocol, protocol_format)] if w),
+        missing=absent,
     )

@@ -26,26 +26,39 @@ from facemetric.errors import bad_file
 from facemetric.io.atomic import atomic_open
 
 ANSWER_COLUMNS = ("pair_id", "label", "split")
+REJECTED_COLUMN = "rejected"  # a fourth column when some pairs have an image without a descriptor
 
 
 @dataclass(frozen=True, eq=False)
 class Answers:
-    """The hidden truth: pair ids in a fixed order, labels (1 = same) and the public mask."""
+    """The hidden truth: pair ids in a fixed order, labels (1 = same) and the public mask.
+
+    ``rejected`` marks the pairs with an image that had no descriptor (a failure to enrol): they
+    are not in the bundle, and count as rejections for every team (scored below every submitted
+    score, :mod:`facemetric.enrolment`). None when there are none.
+    """
 
     pair_ids: np.ndarray
     labels: np.ndarray
     public: np.ndarray
+    rejected: np.ndarray | None = None
 
     def index(self) -> dict[str, int]:
-        return {p: i for i, p in enumerate(self.pair_ids.tolist())}
+        """Pair id -> row, for the pairs a submission scores (the rejected ones are not asked for)."""
+        keep = self.pair_ids.tolist()
+        if self.rejected is None:
+            return {p: i for i, p in enumerate(keep)}
+        return {p: i for i, (p, r) in enumerate(zip(keep, self.rejected.tolist())) if not r}
 
 
 def save_answers(answers: Answers, path: str | Path) -> None:
+    rejected = answers.rejected if answers.rejected is not None and answers.rejected.any() else None
     with atomic_open(path, "w") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(ANSWER_COLUMNS)
-        for pid, label, pub in zip(answers.pair_ids, answers.labels, answers.public):
-            writer.writerow([pid, int(label), "public" if pub else "private"])
+        writer.writerow(ANSWER_COLUMNS + ((REJECTED_COLUMN,) if rejected is not None else ()))
+        for k, (pid, label, pub) in enumerate(zip(answers.pair_ids, answers.labels, answers.public)):
+            row = [pid, int(label), "public" if pub else "private"]
+            writer.writerow(row + ([int(rejected[k])] if rejected is not None else []))
 
 
 def load_answers(path: str | Path) -> Answers:
@@ -56,17 +69,20 @@ def load_answers(path: str | Path) -> Answers:
         )
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    if not rows or tuple(rows[0]) != ANSWER_COLUMNS:
+    if not rows or tuple(rows[0]) not in (ANSWER_COLUMNS, ANSWER_COLUMNS + (REJECTED_COLUMN,)):
         raise bad_file(path, "lacks the header pair_id,label,split", "restore the organiser folder")
+    with_rejected = len(rows[0]) == 4
     body = rows[1:]
     try:
         labels = np.array([int(r[1]) for r in body], dtype=np.int8)
+        rejected = np.array([r[3] == "1" for r in body], dtype=bool) if with_rejected else None
     except (ValueError, IndexError) as exc:
         raise bad_file(path, f"has a malformed line ({exc})", "restore the organiser folder") from exc
     return Answers(
         pair_ids=np.array([r[0] for r in body], dtype=str),
         labels=labels,
         public=np.array([r[2] == "public" for r in body], dtype=bool),
+        rejected=rejected,
     )
 
 
@@ -98,6 +114,10 @@ class Contest:
         """
         a = self.answers
         seed = self.config.seed
+        if a.rejected is not None:
+            from facemetric.enrolment import floor_score
+
+            scores = np.where(a.rejected, floor_score(scores[~a.rejected]), scores)
         public = score_split(self.config.metric, a.labels[a.public], scores[a.public], seed=seed)
         private = score_split(self.config.metric, a.labels[~a.public], scores[~a.public], seed=seed + 1)
         return round(public, PUBLIC_DECIMALS), private
@@ -130,7 +150,8 @@ class Contest:
         earlier = self.replay(team, data, idempotency_key)
         if earlier is not None:
             return earlier
-        scores = parse_submission(data, self.pair_index, max_bytes=self.config.max_upload_bytes)
+        scores = parse_submission(data, self.pair_index, max_bytes=self.config.max_upload_bytes,
+                                  n_rows=len(self.answers.pair_ids))
         public, private = self.score(scores)
         limit = self.config.daily_limit if enforce_limit and not team.is_baseline else None
         return self.store.add_submission(

@@ -36,8 +36,11 @@ def _short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
-def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int) -> np.ndarray:
+def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int,
+                     n_rows: int | None = None) -> np.ndarray:
     """Scores in the order of ``pair_index`` (pair id -> row), from the bytes of a CSV file.
+
+    The result has ``n_rows`` rows (default: one per pair id), NaN in the rows no pair id maps to.
 
     Checks, each failing with one message: size, UTF-8 encoding, header ``pair_id,score``,
     two fields per line, known pair ids, no id twice, numbers that are finite, no id missing.
@@ -105,7 +108,7 @@ def parse_submission(data: bytes, pair_index: dict[str, int], *, max_bytes: int)
             f"give one score for each of the {len(pair_index)} pairs of test_pairs.csv"
         )
     values = _numbers(raws, list(seen_on.values()))
-    scores = np.full(len(pair_index), np.nan)
+    scores = np.full(len(pair_index) if n_rows is None else n_rows, np.nan)
     scores[rows] = values
     return scores
 

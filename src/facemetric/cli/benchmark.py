@@ -33,6 +33,9 @@ def benchmark(
     n_bootstrap: int = typer.Option(1000, "--n-bootstrap", help="Bootstrap replicates for the confidence "
                                     "intervals and the paired test against cosine (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    missing: str = typer.Option("reject", "--missing", metavar="<policy>", help="Pairs with an image that has no "
+                                "descriptor, for every method alike: reject (rejections, scored below every real "
+                                "score), drop (left out) or error."),
     top: int = typer.Option(3, "--top", help="How many of the best methods the plots show."),
     fresh: bool = typer.Option(False, "--fresh", help="Ignore the cached scores in OUT/scores and "
                                "recompute."),
@@ -67,6 +70,9 @@ def benchmark(
 
     from facemetric.cli.warnings_echo import echo_warnings
 
+    from facemetric.enrolment import check_missing_policy
+
+    check_missing_policy(missing)
     if no_progress:
         os.environ["FACEMETRIC_NO_PROGRESS"] = "1"  # also silences the bars of the methods themselves
     specs = parse_methods(methods) if methods else default_specs()
@@ -87,7 +93,7 @@ def benchmark(
     try:
         with echo_warnings(), progress_bar(progress_enabled(False if no_progress else None)) as progress:
             run = run_benchmark(specs, test_set, pairs, train=train_set, n_bootstrap=n_bootstrap, seed=seed,
-                                cache_dir=cache, progress=progress)
+                                cache_dir=cache, progress=progress, missing=missing)
     except KeyboardInterrupt:
         typer.echo(f"interrupted: the scores of the methods already done are cached in {cache}; run the same "
                    "command again to resume", err=True)
@@ -97,6 +103,7 @@ def benchmark(
         "train": None if train is None else str(train), "mode": "train-test" if train else "identity-disjoint kfold",
         "methods": [s.label for s in specs], "flip": test_flip, "n_bootstrap": n_bootstrap, "seed": seed,
         "provenance": test_set.provenance.to_dict(), "versions": package_versions(),
+        "missing_policy": missing, "n_missing_pairs": run.missing.n_pairs, "missing": run.missing.to_dict(),
     }
     if construction is not None:
         config["protocol_construction"] = construction
@@ -107,6 +114,8 @@ def benchmark(
         out.print(f"every column: {paths['markdown']}", highlight=False, soft_wrap=True)
     for note in run.notes:
         console.print(f"note: {note}", highlight=False)
+    if run.missing.n_images:
+        console.print(f"note: {run.missing.summary()}; listed in {out_dir / 'config.json'}", highlight=False)
     for row in run.rows:
         if row.get("error"):
             console.print(f"[yellow]warning:[/yellow] {row['method']} failed: {row['error']}", highlight=False)

@@ -58,6 +58,9 @@ def create(
         "sum", help="Baselines: 'sum' adds flipped descriptors when present, 'none' not."
     ),
     title: str = typer.Option("facemetric challenge", help="Title shown on the contest pages."),
+    missing: str = typer.Option("reject", "--missing", help="Test pairs with an image that has no descriptor: "
+                                "reject (kept as rejections for every team, not in the bundle), drop (left out "
+                                "of the contest) or error."),
 ) -> None:
     """Create a contest: the organiser's answers, the participant bundle, and the L2 and cosine
     baselines.
@@ -71,8 +74,10 @@ def create(
     - `facemetric challenge create --train train.npz --test test.npz --pairs pairs.csv --metric tar@far=1e-3 --public-fraction 0.3 --out contest/`
     """
     from facemetric.challenge import create_challenge
+    from facemetric.enrolment import check_missing_policy
     from facemetric.io import load_descriptors
 
+    check_missing_policy(missing)
     config = _config(
         title=title,
         metric=metric,
@@ -85,10 +90,13 @@ def create(
     )
     protocol, fmt = _load_protocol(pairs, pairs_format)
     created = create_challenge(
-        load_descriptors(train), load_descriptors(test), protocol, out_dir, config, protocol_format=fmt
+        load_descriptors(train), load_descriptors(test), protocol, out_dir, config, protocol_format=fmt,
+        missing=missing,
     )
     for message in created.warnings:
         _warn(message)
+    if created.missing is not None and created.missing.n_images:
+        _warn(created.missing.summary())
     typer.echo(f"contest created in {created.directory}: {created.n_pairs} pairs, {created.n_public} public")
     typer.echo(f"participant bundle: {created.bundle}")
     typer.echo("admin token (shown once; keep it secret):")

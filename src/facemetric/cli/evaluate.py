@@ -36,6 +36,10 @@ def evaluate(
     seed: int = typer.Option(
         0, "--seed", help="Seed of the bootstrap (and of the folds when the protocol has fewer than 2)."
     ),
+    missing: str = typer.Option(
+        "reject", "--missing", metavar="<policy>", help="Pairs with an image that has no descriptor (no face "
+        "found): reject (count them as rejections, scored below every real score), drop (leave them out) or error."
+    ),
     no_plots: bool = typer.Option(False, "--no-plots", help="Do not write roc.png and det.png."),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
@@ -43,7 +47,8 @@ def evaluate(
     with bootstrap confidence intervals.
 
     A learned METHOD without --model is fitted on the descriptors whose identities do not appear in
-    the protocol. Writes OUT/report.json, OUT/roc.png and OUT/det.png.
+    the protocol. Pairs with an image that has no descriptor count as rejections (--missing reject)
+    and are listed in the report. Writes OUT/report.json, OUT/roc.png and OUT/det.png.
 
     Examples:
 
@@ -51,10 +56,13 @@ def evaluate(
     - `facemetric evaluate lfw_dlib.npz data/lfw/pairs.txt --method lda --out report-lda/`
     - `facemetric evaluate cplfw.npz pairs_CPLFW.txt --model models/wccn --out report/`
     """
+    from facemetric.enrolment import check_missing_policy
     from facemetric.io import load_descriptors, load_protocol
     from facemetric.experiments.evaluate import evaluate_protocol
     from facemetric.io.protocols.cross_pose import mining_note
-    from facemetric.verify.report import build_report, report_table, write_report
+    from facemetric.verify.report import report_table, write_report
+
+    check_missing_policy(missing)
 
     descriptor_set = load_descriptors(descriptors)
     pair_protocol = load_protocol(protocol, format=format, images_root=images_root)
@@ -75,31 +83,21 @@ def evaluate(
             model_dir=model,
             n_bootstrap=n_bootstrap,
             seed=seed,
+            missing=missing,
             progress=bootstrap_progress,
         )
     run.config.update({"descriptors": str(descriptors), "protocol_path": str(protocol), "format": format})
     if construction is not None:
         run.config["protocol_construction"] = construction
         run.notes.append(mining)
-    report = build_report(
-        run.result,
-        scores=run.scores,
-        labels=pair_protocol.labels,
-        pair_ids=pair_protocol.pair_ids,
-        a=pair_protocol.a,
-        b=pair_protocol.b,
-        folds=run.result.kfold.folds,
-        config=run.config,
-        warnings=run.warnings,
-    )
-    report["notes"] = run.notes
+    report = run.report()
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(report, out_dir / "report.json")
     if not no_plots:
         from facemetric.verify.plots import save_det, save_roc
 
         name = run.config["method"]
-        curves = {name: (pair_protocol.labels, run.scores)}
+        curves = {name: (run.protocol.labels, run.scores)}
         save_roc(curves, out_dir / "roc.png", protocol=pair_protocol.name)
         save_det(curves, out_dir / "det.png", protocol=pair_protocol.name)
     for note in run.notes:
@@ -107,6 +105,9 @@ def evaluate(
     for warning in run.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     out.print(report_table(report, title=f"{run.config['method']} on {pair_protocol.name}"))
+    if run.missing is not None and run.missing.n_images:
+        console.print(f"pairs with an image without a descriptor: listed under 'missing' in {out_dir / 'report.json'}",
+                      highlight=False)
     console.print(f"report written to {out_dir / 'report.json'}")
 
 

@@ -96,6 +96,11 @@ def extract(
                                               "Data/Images/ID/frontal/01.jpg, LFW's Name/Name_0001.jpg), "
                                               "else the first folder level that differs between images."),
     batch_size: int = typer.Option(16, "--batch-size", help="Images per batch sent to a worker."),
+    fallback: str = typer.Option("none", "--fallback", metavar="<kind>", help="Photos in which no face is found: none (report "
+                                 "them; the default) or center (describe a centred box aligned to the template, "
+                                 "recorded per image in the failure report and the provenance)."),
+    fallback_scale: float = typer.Option(0.5, "--fallback-scale", metavar="<share>", help="Side of the centred box, as a share of "
+                                         "the photo's shorter side (0.5 fits LFW's 250x250 photos)."),
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Detect, align and embed every image under IMAGES_ROOT; write descriptors keyed by the image path
@@ -112,16 +117,18 @@ def extract(
     """
     from facemetric.extract import PipelineSpec
     from facemetric.extract.pipeline import default_workers
+    from facemetric.extract.processor import check_fallback
 
     check_output_file(out)
     detector = detector_spec(detector, det_size, upsample, face)
+    chosen_fallback = check_fallback(fallback, fallback_scale)
     n_workers = default_workers() if workers is None else workers
     if n_workers < 1:
         raise ConfigError(f"--workers must be >= 1; got {n_workers}")
     items = select_images(images_root, list_file, protocol, protocol_format, label_depth)
     threads = max(1, (os.cpu_count() or 1) // n_workers)
     spec = PipelineSpec(detector=detector, embedder=embedder, flip=flip, min_face=min_face, policy=face,
-                        threads=threads)
+                        threads=threads, fallback=chosen_fallback, fallback_scale=fallback_scale)
     cache_dir = None if no_cache else (cache if cache is not None else default_cache(out))
     run_extraction(items, spec, out, cache_dir, no_progress, workers=n_workers, batch_size=batch_size)
 
@@ -145,11 +152,16 @@ def run_extraction(items, spec, out: Path, cache_dir: Path | None, no_progress: 
         typer.echo(f"interrupted: {out} was not written; {resume}", err=True)
         raise typer.Exit(130) from None
     ds = result.descriptors
-    reasons = Counter(f.reason for f in result.failures)
+    reasons = Counter(f.reason for f in result.failures if not f.fallback)
     typer.echo(f"{len(ds)} descriptors (dim {ds.dim}{', with flipped' if spec.flip else ''}) of "
                f"{result.n_images} images -> {out}; {result.n_cached} from the cache")
     summary = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"
     typer.echo(f"failures: {summary} -> {report}")
+    if result.fallbacks:
+        typer.echo(f"no face found in {len(result.fallbacks)} image(s), described from a centred box "
+                   f"(--fallback {spec.fallback}); listed in {report}")
+    elif reasons:
+        typer.echo("evaluate and benchmark count their pairs as rejections (--missing reject)")
 
 
 def register(app: typer.Typer) -> None:

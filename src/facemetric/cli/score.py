@@ -22,6 +22,9 @@ def score(
     format: Optional[str] = typer.Option(None, "--format", "-f", metavar="<format>", help=FORMAT_HELP),
     flip: Optional[Flip] = typer.Option(None, "--flip", metavar="<mode>", help="Flip fusion (auto, sum, concat or none); "
                                         "default: the one the model was fitted with."),
+    missing: str = typer.Option("reject", "--missing", metavar="<policy>", help="Pairs with an image that has "
+                                "no descriptor: reject (written with a score below every real score), drop (left "
+                                "out of OUT) or error."),
 ) -> None:
     """Score the pairs of PROTOCOL from DESCRIPTORS with a fitted MODEL (higher means same person);
     write the pair_id,score CSV OUT.
@@ -39,16 +42,24 @@ def score(
 
     from facemetric.cli.errors import naming
     from facemetric.cli.warnings_echo import echo_warnings
+    import numpy as np
 
+    from facemetric.enrolment import check_missing_policy, find_missing
+
+    check_missing_policy(missing)
     check_output_file(out_csv)
     metric = load_model(model)
     descriptor_set = load_descriptors(descriptors)
     pairs = load_protocol(protocol, format=format)
     with echo_warnings(), naming(descriptors):
-        scores = score_with_model(metric, descriptor_set, pairs, flip)
-    write_scores_csv(out_csv, pairs.pair_ids, scores)
+        scores = score_with_model(metric, descriptor_set, pairs, flip, missing=missing)
+    keep = np.isfinite(scores)
+    write_scores_csv(out_csv, pairs.pair_ids[keep], scores[keep])
+    absent = find_missing(pairs, descriptor_set, missing)
+    if absent.n_images:
+        console.print(f"note: {absent.summary()}", highlight=False)
     note = " (transductive: scores depend on the protocol's images)" if getattr(metric, "transductive", False) else ""
-    console.print(f"{len(scores)} pair scores written to {out_csv}{note}", highlight=False)
+    console.print(f"{int(keep.sum())} pair scores written to {out_csv}{note}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,8 @@
 Each method is scored either by identity-disjoint k-fold on the test set's own folds
 (no training set given) or in train/test mode. Scores of every method are cached in
 ``cache_dir`` (:mod:`facemetric.experiments.score_cache`), so an interrupted benchmark resumes.
+Pairs with a side that has no descriptor get one policy for every method
+(:mod:`facemetric.enrolment`): rejected by default, so that every method is judged on the same pairs.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from facemetric.enrolment import DEFAULT_MISSING, MissingPairs, find_missing, scorable_pairs
 from facemetric.errors import ConfigError, FacemetricError, ProtocolError
 from facemetric.experiments.driver import (
     accuracy_folds,
@@ -47,11 +50,13 @@ def score_method(spec: MethodSpec, test: DescriptorSet, protocol: PairProtocol,
 
 @dataclass
 class BenchmarkRun:
-    """Rows (JSON-ready dicts, one per method) and the scores behind them."""
+    """Rows (JSON-ready dicts, one per method) and the scores behind them (of every protocol pair under
+    ``missing="reject"``, of the scorable ones under "drop"); ``missing`` says which pairs lacked a descriptor."""
 
     rows: list[dict[str, Any]]
     scores: dict[str, ProtocolScores]
     notes: list[str] = field(default_factory=list)
+    missing: MissingPairs | None = None
 
     def best(self, k: int = 3, exclude: tuple[str, ...] = BASELINES) -> list[str]:
         ok = [r for r in self.rows if r.get("auc") is not None and r["method"] not in exclude]
@@ -121,13 +126,15 @@ def run_benchmark(
     cache_dir: str | Path | None = None,
     progress: Any = None,
     stop_on_error: bool = False,
+    missing: str = DEFAULT_MISSING,
 ) -> BenchmarkRun:
     """Score every method (cosine and L2 always included) and evaluate it.
 
     A method that fails with a facemetric error (missing extra, bad parameter for these data)
     gets a row with ``error`` set and the others go on, unless ``stop_on_error``; a failing
     baseline always stops the run (the data are at fault).
-    ``progress`` is a rich Progress (or None).
+    ``missing`` is the one policy for pairs with a side that has no descriptor in ``test``:
+    "reject", "drop" or "error" (:mod:`facemetric.enrolment`). ``progress`` is a rich Progress (or None).
     """
     if protocol.labels is None:
         raise ProtocolError(f"{protocol.name}: the protocol has no labels; a benchmark needs labelled pairs")
@@ -136,7 +143,8 @@ def run_benchmark(
     if train is None and protocol.folds is None:
         raise ProtocolError(f"{protocol.name}: the protocol has no folds, so identity-disjoint k-fold cannot run; "
                             "give training descriptors (--train)")
-    protocol.resolve(test)  # every protocol image must have a descriptor
+    absent = find_missing(protocol, test, missing)
+    scored = scorable_pairs(protocol, absent)
     specs = with_baselines(specs)
     for spec in specs:
         spec.factory()  # unknown names and parameters fail before any work
@@ -148,12 +156,12 @@ def run_benchmark(
     for spec in specs:
         if progress is not None:
             progress.update(task, description=f"{spec.label}")
-        fp = scores_fingerprint(spec, test, protocol, train)
+        fp = scores_fingerprint(spec, test, scored, train)
         path = cache / f"{cache_name(spec.label)}.npz" if cache is not None else None
         ps = load_cached(path, fp) if path is not None else None
         if ps is None:
             try:
-                ps = score_method(spec, test, protocol, train,
+                ps = score_method(spec, test, scored, train,
                                   on_fold=(lambda _f: progress.advance(task)) if progress is not None else None)
             except FacemetricError as exc:
                 if stop_on_error or spec.name in BASELINES:  # a baseline failing means the data are at fault
@@ -166,6 +174,8 @@ def run_benchmark(
                 continue
             if path is not None:
                 save_cached(path, fp, ps)
+        if missing == "reject":
+            ps = ps.with_rejections(protocol, absent)
         if progress is not None:
             progress.update(task, completed=(len(rows) + 1) * n_steps)
         scores[spec.label] = ps
@@ -173,7 +183,7 @@ def run_benchmark(
     add_change_vs_reference(rows, scores, n_bootstrap=n_bootstrap, seed=seed)
     ok = next((r for r in rows if r.get("n_folds")), None)
     note = single_fold_note(protocol, ok["n_folds"], seed) if ok else None
-    return BenchmarkRun(rows=rows, scores=scores, notes=[note] if note else [])
+    return BenchmarkRun(rows=rows, scores=scores, notes=[note] if note else [], missing=absent)
 
 
 # Default grid: every method that learns from training identities or adapts scores, then the

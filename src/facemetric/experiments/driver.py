@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from facemetric.enrolment import DEFAULT_MISSING, find_missing, reject_scores, scorable_pairs
 from facemetric.errors import ConfigError, ProtocolError
 from facemetric.experiments.scores import ProtocolScores, per_fold_auc
 from facemetric.identity import check_labels_agree, identities_of, image_identities, with_identities
@@ -147,10 +148,21 @@ def fit_metric(train: DescriptorSet, spec: MethodSpec, flip: str = "auto") -> Pa
 
 
 def score_with_model(metric: PairMetric, descriptors: DescriptorSet, protocol: PairProtocol,
-                     flip: str | None = None) -> np.ndarray:
-    """Scores of every pair of ``protocol``; flips fused as at training time unless ``flip`` is given."""
+                     flip: str | None = None, *, missing: str = DEFAULT_MISSING) -> np.ndarray:
+    """Scores of every pair of ``protocol``; flips fused as at training time unless ``flip`` is given.
+
+    A pair with a side that has no descriptor is scored below every real score under
+    ``missing="reject"``, is NaN (no score) under "drop", and raises under "error".
+    """
     flip = model_flip(metric) if flip is None else flip
-    return score_protocol(metric, descriptors.fused(resolve_flip(flip, descriptors)), protocol)
+    fused = descriptors.fused(resolve_flip(flip, descriptors))
+    absent = find_missing(protocol, fused, missing)
+    scores = score_protocol(metric, fused, scorable_pairs(protocol, absent))
+    if missing == "drop" and absent.n_pairs:
+        out = np.full(len(protocol), np.nan)
+        out[~absent.pairs] = scores
+        return out
+    return reject_scores(scores, absent)
 
 
 # --- train/test mode -----------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Fuse the flipped descriptors, pick or load the metric, fit a learned metric only on the
 identities outside the protocol (:func:`training_split`), score the pairs with the driver's
-scoring loop, check the protocol for leaks and compute every figure.
+scoring loop, apply the policy for pairs with a side that has no descriptor
+(:mod:`facemetric.enrolment`), check the protocol for leaks and compute every figure.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from facemetric.experiments.driver import (
     score_protocol,
     single_fold_note,
 )
-from facemetric.identity import check_labels_agree
+from facemetric.enrolment import DEFAULT_MISSING, MissingPairs, find_missing, reject_scores, scorable_pairs
+from facemetric.identity import check_labels_agree, label_disagreements
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
 from facemetric.verify.curves import check_scores
@@ -44,7 +46,12 @@ def training_split(descriptors: DescriptorSet, protocol: PairProtocol) -> Descri
 
 @dataclass
 class EvaluationRun:
-    """What ``evaluate_protocol`` produced: scores, figures, notes and the config used."""
+    """What ``evaluate_protocol`` produced: scores, figures, notes and the config used.
+
+    ``protocol`` is the protocol evaluated (all pairs under ``missing="reject"``, the scorable ones
+    under "drop") and ``scores`` its scores in pair order; ``missing`` says which pairs had a side
+    without a descriptor, and ``rejected`` marks them in ``protocol`` (None when none is kept).
+    """
 
     scores: np.ndarray
     result: VerificationResult
@@ -53,6 +60,34 @@ class EvaluationRun:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
+    missing: MissingPairs | None = None
+    rejected: np.ndarray | None = None
+
+    def report_scores(self) -> np.ndarray:
+        """The per-pair scores for a report: NaN (null in JSON) for rejected pairs, which had no score."""
+        if self.rejected is None:
+            return self.scores
+        return np.where(self.rejected, np.nan, self.scores)
+
+    def report(self) -> dict[str, Any]:
+        """The JSON report (:func:`facemetric.verify.report.build_report`): figures, CIs, ``pairs`` (a rejected
+        pair's score is null), config, warnings, notes, and ``missing_policy``, ``n_missing_pairs`` and
+        ``missing`` (the images without a descriptor, their pairs, the failure-to-enrol rate)."""
+        from facemetric.verify.report import build_report
+
+        p = self.protocol
+        report = build_report(
+            self.result, scores=self.report_scores(), labels=p.labels, pair_ids=p.pair_ids, a=p.a, b=p.b,
+            folds=self.result.kfold.folds, config=self.config, warnings=self.warnings,
+        )
+        report["notes"] = list(self.notes)
+        if self.rejected is not None:
+            report["pairs"]["rejected"] = self.rejected.tolist()
+        policy = self.config.get("missing_policy", DEFAULT_MISSING)
+        report["missing_policy"] = policy
+        report["n_missing_pairs"] = 0 if self.missing is None else self.missing.n_pairs
+        report["missing"] = None if self.missing is None else self.missing.to_dict()
+        return report
 
 
 def evaluate_protocol(
@@ -65,10 +100,15 @@ def evaluate_protocol(
     n_bootstrap: int = 1000,
     seed: int = 0,
     chunk_size: int = SCORING_CHUNK,
+    missing: str = DEFAULT_MISSING,
     progress: Callable[[int], None] | None = None,
 ) -> EvaluationRun:
     """Fuse (``flip="auto"``: sum when flipped descriptors exist), fit (outside the protocol's
-    identities) or load, score and evaluate."""
+    identities) or load, score and evaluate.
+
+    ``missing`` is the policy for pairs with a side that has no descriptor: "reject" (counted as
+    rejections), "drop" (left out) or "error" (see :mod:`facemetric.enrolment`).
+    """
     if protocol.labels is None:
         raise ProtocolError(
             f"{protocol.name}: the protocol has hidden labels; it can be scored but not evaluated"
@@ -77,9 +117,10 @@ def evaluate_protocol(
         check_scores(protocol.labels, np.zeros(len(protocol)))
     except InputError as exc:
         raise ProtocolError(f"{protocol.name}: {exc}") from None
-    protocol.resolve(descriptors)  # every image has a descriptor: fail before any fitting
     flip = resolve_flip(flip, descriptors)
     fused = descriptors.fused(flip)
+    absent = find_missing(protocol, fused, missing)  # under "error", fails before any fitting
+    scored_pairs = scorable_pairs(protocol, absent)
     metric = make_method(method, model_dir)
     notes: list[str] = []
     train_identities = None
@@ -105,13 +146,22 @@ def evaluate_protocol(
     else:
         metric.fit(fused.X[:1])  # learns nothing; records the dimension
     # every descriptor of the file is shown to the metric, as this command always did (see score_protocol)
-    scores = score_protocol(metric, fused, protocol, chunk_size=chunk_size, all_rows=True)
+    scores = score_protocol(metric, fused, scored_pairs, chunk_size=chunk_size, all_rows=True)
+    evaluated, rejected = scored_pairs, None
+    if missing == "reject" and absent.n_pairs:
+        evaluated, rejected, scores = protocol, absent.pairs, reject_scores(scores, absent)
     found = check_protocol(
         protocol, protocol_identities(protocol, fused), train_identities=train_identities, warn=False
     )
-    folds = accuracy_folds(protocol.folds)
-    result = evaluate_scores(protocol.labels, scores, folds, n_bootstrap=n_bootstrap, seed=seed, progress=progress)
-    note = single_fold_note(protocol, result.kfold.per_fold.size, seed)
+    n_bad, n_compared, example = label_disagreements(protocol, fused)
+    if n_bad:
+        found.append(f"{protocol.name}: the descriptor labels disagree with the identities the protocol states "
+                     f"for {n_bad} of {n_compared} images ({example}); the checks use the protocol's")
+    if absent.n_images:
+        notes.append(absent.summary())
+    folds = accuracy_folds(evaluated.folds)
+    result = evaluate_scores(evaluated.labels, scores, folds, n_bootstrap=n_bootstrap, seed=seed, progress=progress)
+    note = single_fold_note(evaluated, result.kfold.per_fold.size, seed)
     if note:
         notes.append(note)
     config = {
@@ -121,12 +171,13 @@ def evaluate_protocol(
         "protocol": protocol.name,
         "n_bootstrap": n_bootstrap,
         "seed": seed,
+        "missing_policy": missing,
         "metric_params": _params(metric),
         "provenance": fused.provenance.to_dict(),
         "threshold_rule": "accept score >= threshold; per fold, the midpoint threshold maximising accuracy "
         "on the other folds",
     }
-    return EvaluationRun(scores, result, protocol, metric, notes, found, config)
+    return EvaluationRun(scores, result, evaluated, metric, notes, found, config, absent, rejected)
 
 
 def _params(metric: Any) -> dict[str, Any]:

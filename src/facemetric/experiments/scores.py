@@ -14,6 +14,8 @@ class ProtocolScores:
 
     ``mode`` is "kfold" (each fold scored by a metric fitted on identities absent from that
     fold) or "train-test". ``fold_auc`` holds the AUC of each fold (empty without labels or folds).
+    ``rejected`` (M,) marks the pairs with a side that has no descriptor, kept as rejections
+    (:mod:`facemetric.enrolment`): their score is below every real score; None when there are none.
     """
 
     method: str
@@ -26,6 +28,20 @@ class ProtocolScores:
     score_seconds: float = 0.0
     n_train: list[int] = field(default_factory=list)
     fold_auc: list[float] = field(default_factory=list)
+    rejected: np.ndarray | None = None
+
+    def with_rejections(self, protocol: Any, missing: Any) -> ProtocolScores:
+        """These scores (of ``protocol``'s scorable pairs) put back into all of ``protocol``'s pairs, the
+        ones with a missing side scored below every real score (:func:`facemetric.enrolment.reject_scores`)."""
+        from dataclasses import replace
+
+        from facemetric.enrolment import reject_scores
+
+        if not missing.n_pairs:
+            return self
+        scores = reject_scores(self.scores, missing)
+        return replace(self, scores=scores, labels=protocol.labels, folds=protocol.folds,
+                       fold_auc=per_fold_auc(protocol.labels, scores, protocol.folds), rejected=missing.pairs.copy())
 
     def fold_auc_summary(self) -> dict[str, Any]:
         if not self.fold_auc:

@@ -34,7 +34,7 @@ from facemetric.extract.processor import (
     init_worker,
     process_in_worker,
 )
-from facemetric.extract.result import UNREADABLE, ImageResult
+from facemetric.extract.result import FALLBACK, NO_FACE, UNREADABLE, ImageResult
 from facemetric.io.atomic import write_text_atomic
 from facemetric.io.digest import file_digest
 from facemetric.types import DescriptorSet, Provenance
@@ -49,7 +49,9 @@ class PipelineSpec:
 
     ``detector`` and ``embedder`` are spec strings (``"scrfd:model.onnx"``, ``"dlib"``...) or
     zero-argument callables returning a detector / an embedder. ``threads`` caps each
-    worker's onnxruntime threads.
+    worker's onnxruntime threads. ``fallback="center"`` describes photos in which no face is found
+    from a centred box (``fallback_scale`` of the shorter side; see
+    :func:`facemetric.extract.processor.centre_face`); off (None) by default.
     """
 
     detector: str | Callable[[], Any]
@@ -59,6 +61,8 @@ class PipelineSpec:
     min_face: float = 20.0
     policy: str = DEFAULT_POLICY
     threads: int | None = None
+    fallback: str | None = None
+    fallback_scale: float = 0.5
 
     def __call__(self) -> ImageProcessor:
         from facemetric.detect import CHOOSE_POLICIES
@@ -79,7 +83,8 @@ class PipelineSpec:
         else:
             embedder = self.embedder()
         return ImageProcessor(detector, embedder, template=self.template, flip=self.flip,
-                              min_face=self.min_face, policy=self.policy)
+                              min_face=self.min_face, policy=self.policy, fallback=self.fallback,
+                              fallback_scale=self.fallback_scale)
 
     def fingerprint(self, described: dict[str, Any]) -> dict[str, Any]:
         """Everything that changes a descriptor, with model files replaced by their content hash."""
@@ -87,6 +92,7 @@ class PipelineSpec:
             "version": CACHE_VERSION, "models": described,
             "detector_spec": _spec_with_hashes(self.detector) if isinstance(self.detector, str) else None,
             "flip": self.flip, "min_face": self.min_face, "policy": self.policy,
+            **({"fallback": self.fallback, "fallback_scale": self.fallback_scale} if self.fallback else {}),
         }
 
 
@@ -114,16 +120,21 @@ def file_hash(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Failure:
-    """An image with no descriptor: its id, the reason (see ``extract.result.REASONS``) and details."""
+    """An image in which no face was used: its id, the reason (see ``extract.result.REASONS``) and details.
+
+    ``fallback`` names the fallback that still gave it a descriptor ("center"), or "" when it has none.
+    """
 
     id: str
     reason: str
     detail: str
+    fallback: str = ""
 
 
 @dataclass
 class ExtractionResult:
-    """What a run produced: descriptors of the images that worked, and the failures."""
+    """What a run produced: descriptors of the images that worked, and the failures (with the images
+    that got a fallback descriptor, marked ``fallback``)."""
 
     descriptors: DescriptorSet | None
     failures: list[Failure]
@@ -131,6 +142,11 @@ class ExtractionResult:
     n_cached: int
     n_processed: int
     faces: dict[str, ImageResult] = field(default_factory=dict, repr=False)
+
+    @property
+    def fallbacks(self) -> list[str]:
+        """Ids of the images described from the fallback box."""
+        return [f.id for f in self.failures if f.fallback]
 
 
 def extract_descriptors(
@@ -204,8 +220,11 @@ def _assemble(items, keys, results, pre_failures, spec, described, n_cached, n_p
         if r.ok:
             rows.append((it, r))
             faces[it.id] = r
+            if r.status == FALLBACK:
+                failures.append(Failure(it.id, NO_FACE, r.detail, fallback=spec.fallback or "center"))
         else:
             failures.append(Failure(it.id, r.status, r.detail))
+    fallbacks = [f.id for f in failures if f.fallback]
     descriptors = None
     if rows:
         from facemetric.detect.factory import portable_spec
@@ -221,7 +240,10 @@ def _assemble(items, keys, results, pre_failures, spec, described, n_cached, n_p
                    **({"detector_settings": described["detector_settings"]} if "detector_settings" in described
                       else {}),
                    "input_size": described["input_size"], "has_flip": spec.flip, "face_policy": spec.policy,
-                   "min_face": spec.min_face, "n_failed": len(failures), "source": "facemetric extract"},
+                   "min_face": spec.min_face, "n_failed": len(failures) - len(fallbacks),
+                   "source": "facemetric extract",
+                   **({"fallback": spec.fallback, "fallback_scale": spec.fallback_scale,
+                       "fallback_images": fallbacks} if spec.fallback else {})},
         )
         descriptors = DescriptorSet(
             X=np.stack([r.x for _, r in rows]), labels=[it.label for it, _ in rows],
@@ -305,12 +327,13 @@ def failure_report_path(out: str | Path) -> Path:
 
 
 def write_failure_report(failures: Sequence[Failure], path: str | Path) -> Path:
-    """CSV with columns image, reason, detail; written atomically (header only when nothing failed)."""
+    """CSV with columns image, reason, detail, fallback (the fallback that still gave the image a
+    descriptor, or empty); written atomically (header only when nothing failed)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["image", "reason", "detail"])
+    writer.writerow(["image", "reason", "detail", "fallback"])
     for f in failures:
-        writer.writerow([f.id, f.reason, f.detail.replace("\n", " ")])
+        writer.writerow([f.id, f.reason, f.detail.replace("\n", " "), f.fallback])
     write_text_atomic(path, buf.getvalue())
     return Path(path)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 OK = "ok"
+FALLBACK = "fallback"  # no face found: described from the fallback box (off unless asked for)
 UNREADABLE = "unreadable"
 NO_FACE = "no face"
 TINY_FACE = "tiny face"
@@ -16,7 +17,8 @@ REASONS = (UNREADABLE, NO_FACE, TINY_FACE, ERROR)
 
 @dataclass(frozen=True, eq=False)
 class ImageResult:
-    """The outcome for one image. ``status`` is "ok" or one of ``REASONS``; ``detail`` says more.
+    """The outcome for one image. ``status`` is "ok", "fallback" (no face was found and the descriptor
+    comes from the fallback box) or one of ``REASONS``; ``detail`` says more.
 
     On success ``x`` holds the descriptor, ``x_flip`` the flipped crop's (when asked for), and
     ``box`` (4,), ``landmarks`` (5, 2) and ``score`` the face it came from.
@@ -33,7 +35,8 @@ class ImageResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == OK
+        """A descriptor was made (from a detected face, or from the fallback box)."""
+        return self.status in (OK, FALLBACK)
 
     @property
     def cacheable(self) -> bool:

@@ -109,4 +109,8 @@ def report_table(report: dict[str, Any], title: str = "verification"):
     table.add_row("EER", _fmt(report["eer"], cis.get("eer"), pct=True))
     for key, val in report["tar_at_far"].items():
         table.add_row(f"TAR@FAR={key}", _fmt(val, cis.get("tar_at_far", {}).get(key), pct=True))
+    missing = report.get("missing")
+    if missing and missing.get("n_images"):
+        what = {"reject": "rejected", "drop": "left out"}.get(missing["policy"], missing["policy"])
+        table.add_row("no descriptor", f"{missing['n_pairs']} pairs {what}, FTE {100 * missing['fte_rate']:.2f}%")
     return table
