@@ -119,10 +119,55 @@ def test_transductive_metric_sees_only_its_fold(synthetic):
     res = identity_disjoint_kfold(SeesTestSet, ds, protocol)
     assert res.transductive
     row = {i: k for k, i in enumerate(ds.ids)}
-    for f, X in enumerate(SeesTestSet.seen):
-        m = protocol.folds == f
-        rows = sorted({row[i] for i in np.r_[protocol.a[m], protocol.b[m]]})
-        np.testing.assert_array_equal(X, ds.X[rows])
+    # per fold: its own pairs, then (in a call of its own) its training folds' pairs, for its threshold
+    assert len(SeesTestSet.seen) == 2 * np.unique(protocol.folds).size
+    for f in np.unique(protocol.folds):
+        for X, m in zip(SeesTestSet.seen[2 * f:2 * f + 2], (protocol.folds == f, protocol.folds != f)):
+            rows = sorted({row[i] for i in np.r_[protocol.a[m], protocol.b[m]]})
+            np.testing.assert_array_equal(X, ds.X[rows])
+
+
+class ShiftedByTraining(CenterOnTrain):
+    """Centred cosine plus an offset that depends on the training set: every fold's model scores on
+    its own scale, as learned metrics do (a PLDA log-likelihood ratio, a neural head)."""
+
+    def _fit(self, X, y):
+        super()._fit(X, y)
+        self.offset_ = 10.0 * float(X[:, 0].sum())
+
+    def score_prepared(self, Za, Zb):
+        return super().score_prepared(Za, Zb) + self.offset_
+
+
+def test_each_fold_threshold_is_chosen_by_its_own_model_on_its_training_folds(synthetic):
+    from facemetric.verify import best_threshold, kfold_accuracy
+    from facemetric.verify.accuracy import kfold_at_thresholds
+
+    ds, protocol = synthetic
+    res = identity_disjoint_kfold(CenterOnTrain, ds, protocol)
+    shifted = identity_disjoint_kfold(ShiftedByTraining, ds, protocol)
+    y, folds = protocol.labels, protocol.folds
+    expected = brute_force_kfold(ds, protocol)
+    for f, t in res.own_thresholds().items():
+        # fold f's model on the other folds' pairs: brute force for the centred cosine
+        ident = {i: i.split("/")[0] for i in ds.ids}
+        row = {i: k for k, i in enumerate(ds.ids)}
+        fold_ids = {ident[x] for x in np.r_[protocol.a[folds == f], protocol.b[folds == f]]}
+        mean = ds.X[[k for k, i in enumerate(ds.ids) if ident[i] not in fold_ids]].astype(np.float64).mean(axis=0)
+        other = np.flatnonzero(folds != f)
+        s = []
+        for p in other:
+            a, b = ds.X[row[protocol.a[p]]] - mean, ds.X[row[protocol.b[p]]] - mean
+            s.append(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+        assert t == pytest.approx(best_threshold(y[other], np.array(s)), abs=1e-6)
+    own = kfold_at_thresholds(y, res.scores, folds, res.own_thresholds())
+    np.testing.assert_allclose(res.scores, expected, atol=1e-6)
+    # the offset moves every score of a fold and its threshold alike: the accuracy is unchanged
+    own_shifted = kfold_at_thresholds(y, shifted.scores, folds, shifted.own_thresholds())
+    np.testing.assert_allclose(own_shifted.per_fold, own.per_fold)
+    # thresholds chosen on the other folds' models' scores (the old rule) mix the scales and fail
+    pooled = kfold_accuracy(y, shifted.scores, folds)
+    assert pooled.mean < own_shifted.mean - 0.1
 
 
 def test_kfold_errors(synthetic, make_ds, make_proto):

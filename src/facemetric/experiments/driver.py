@@ -1,7 +1,9 @@
 """The one driver that fits a metric and scores a protocol, in three modes over one scoring loop.
 
 * **k-fold** (:func:`identity_disjoint_kfold`): fold ``k`` of the protocol is scored by a metric
-  fitted on every descriptor whose identity appears in none of fold ``k``'s pairs;
+  fitted on every descriptor whose identity appears in none of fold ``k``'s pairs; the same metric
+  scores the pairs of the other (training) folds, and fold ``k``'s accuracy threshold is chosen on
+  those scores (:func:`own_threshold`), so no fold's figure mixes two models' score scales;
 * **train/test** (:func:`train_test_scores`): fit once on one descriptor set, score the whole
   protocol on another (warns when their identities overlap);
 * **fitted model** (:func:`fit_metric`, then :func:`score_with_model`): fit and save, later score.
@@ -248,7 +250,9 @@ def identity_disjoint_kfold(
     fit_seconds = score_seconds = 0.0
     n_train: list[int] = []
     transductive = False
-    for f in np.unique(protocol.folds):
+    fold_ids = np.unique(protocol.folds)
+    thresholds = np.full(fold_ids.size, np.nan)
+    for k, f in enumerate(fold_ids):
         in_fold = protocol.folds == f
         test_rows = np.unique(np.concatenate([ia[in_fold], ib[in_fold]]))
         train_mask = fold_training_rows(identities, test_rows)
@@ -268,6 +272,7 @@ def identity_disjoint_kfold(
         fit_seconds += _fit(metric, descriptors.subset(np.flatnonzero(train_mask)))
         t0 = time.perf_counter()
         scores[in_fold] = score_index_pairs(metric, descriptors.X, ia[in_fold], ib[in_fold])
+        thresholds[k] = own_threshold(metric, descriptors.X, ia, ib, protocol.labels, ~in_fold)
         score_seconds += time.perf_counter() - t0
         n_train.append(int(train_mask.sum()))
         if on_fold is not None:
@@ -276,4 +281,20 @@ def identity_disjoint_kfold(
         method=method, scores=scores, labels=protocol.labels, folds=protocol.folds, mode="kfold",
         transductive=transductive, fit_seconds=fit_seconds, score_seconds=score_seconds, n_train=n_train,
         fold_auc=per_fold_auc(protocol.labels, scores, protocol.folds),
+        threshold_folds=fold_ids, fold_thresholds=thresholds,
     )
+
+
+def own_threshold(metric: Any, X: np.ndarray, ia: np.ndarray, ib: np.ndarray, labels: np.ndarray | None,
+                  training_pairs: np.ndarray) -> float:
+    """The accuracy threshold of one fold's model, chosen on its own scores of its training folds' pairs
+    (``training_pairs``, a mask): never on scores from other folds' models (docs/protocols.md,
+    "One k-fold rule"). NaN without labels or when those pairs lack a class."""
+    if labels is None:
+        return float("nan")
+    y = labels[training_pairs]
+    if np.unique(y).size < 2:
+        return float("nan")
+    from facemetric.verify import best_threshold
+
+    return best_threshold(y, score_index_pairs(metric, X, ia[training_pairs], ib[training_pairs]))

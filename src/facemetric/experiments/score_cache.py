@@ -56,9 +56,13 @@ def method_code_version(name: str) -> str:
     return facemetric.__version__ + ":" + h.hexdigest()[:16]
 
 
+#: The k-fold rule the cached scores follow (docs/protocols.md): entries of an older rule are recomputed.
+KFOLD_RULE = "kfold-rule-2: each fold's threshold chosen by its own model on its training folds' pairs"
+
+
 def scores_fingerprint(spec: MethodSpec, test: DescriptorSet, protocol: PairProtocol,
                        train: DescriptorSet | None) -> str:
-    parts: list[Any] = [spec.name, spec.params, method_code_version(spec.name), protocol.images, protocol.pairs,
+    parts: list[Any] = [KFOLD_RULE, spec.name, spec.params, method_code_version(spec.name), protocol.images, protocol.pairs,
                         protocol.pair_ids, test.X, test.ids, test.labels]
     if protocol.folds is not None:
         parts.append(protocol.folds)
@@ -85,6 +89,8 @@ def load_cached(path: Path, fingerprint: str) -> ProtocolScores | None:
                 folds=d["folds"] if "folds" in d else None, mode=meta["mode"], transductive=meta["transductive"],
                 fit_seconds=meta["fit_seconds"], score_seconds=meta["score_seconds"], n_train=meta["n_train"],
                 fold_auc=meta["fold_auc"],
+                threshold_folds=d["threshold_folds"] if "threshold_folds" in d else None,
+                fold_thresholds=d["fold_thresholds"] if "fold_thresholds" in d else None,
             )
     except (OSError, ValueError, KeyError):
         return None  # a damaged cache entry is recomputed
@@ -99,6 +105,8 @@ def save_cached(path: Path, fingerprint: str, ps: ProtocolScores) -> None:
         arrays["labels"] = ps.labels
     if ps.folds is not None:
         arrays["folds"] = ps.folds
+    if ps.threshold_folds is not None and ps.fold_thresholds is not None:
+        arrays["threshold_folds"], arrays["fold_thresholds"] = ps.threshold_folds, ps.fold_thresholds
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)

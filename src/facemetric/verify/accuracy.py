@@ -168,3 +168,22 @@ def kfold_from_plan(plan: FoldPlan) -> KFoldAccuracy:
     return KFoldAccuracy(
         mean=float(accs.mean()), std=float(accs.std()), per_fold=accs, thresholds=thrs, folds=plan.folds
     )
+
+
+def kfold_at_thresholds(y_true: Any, y_score: Any, folds: Any, thresholds: dict[int, float]) -> KFoldAccuracy:
+    """k-fold accuracy with each fold's threshold given (``fold id -> threshold``), not searched here.
+
+    The rule of learned metrics in identity-disjoint k-fold: fold ``k``'s threshold was chosen by
+    fold ``k``'s own model on its training folds' pairs (docs/protocols.md, "One k-fold rule"), so
+    it is never compared with another model's scores. Pairs with ``score >= threshold`` are "same".
+    """
+    y, s = check_scores(y_true, y_score)
+    folds = check_folds(folds, y.size)
+    fold_ids = np.unique(folds)
+    absent = [int(f) for f in fold_ids if np.isnan(thresholds.get(int(f), np.nan))]
+    if absent:
+        raise InputError(f"fold {absent[0]}: no threshold was chosen for it (its training folds lack matched "
+                         "or mismatched pairs)")
+    thrs = np.array([thresholds[int(f)] for f in fold_ids], dtype=np.float64)
+    accs = np.array([np.mean((s[folds == f] >= t) == (y[folds == f] == 1)) for f, t in zip(fold_ids, thrs)])
+    return KFoldAccuracy(mean=float(accs.mean()), std=float(accs.std()), per_fold=accs, thresholds=thrs, folds=folds)
