@@ -67,8 +67,19 @@ def test_failing_method_gets_an_error_row(synthetic, monkeypatch):
     cos = roc_auc_score(protocol.labels, np.einsum("ij,ij->i", Z[ia], Z[ib]))
     assert by["cosine"]["auc"] == pytest.approx(cos)
     assert by["cosine"]["one_minus_auc_change_pct"] == 0.0
-    expected = 100 * ((1 - by["center"]["auc"]) - (1 - cos)) / (1 - cos)
-    assert by["center"]["one_minus_auc_change_pct"] == pytest.approx(expected)
+    pooled = 100 * ((1 - by["center"]["auc"]) - (1 - cos)) / (1 - cos)
+    assert by["center"]["one_minus_auc_change_pooled_pct"] == pytest.approx(pooled)
+    # k-fold: the headline is the mean of the folds' own changes (one model, one scale per fold)
+    cos_scores, center = run.scores["cosine"].scores, run.scores["center"].scores
+    changes = []
+    for f in np.unique(protocol.folds):
+        m = protocol.folds == f
+        e0 = 1 - roc_auc_score(protocol.labels[m], cos_scores[m])
+        changes.append(100 * ((1 - roc_auc_score(protocol.labels[m], center[m])) - e0) / e0)
+    assert by["center"]["one_minus_auc_change_per_fold_pct"] == pytest.approx(changes)
+    assert by["center"]["one_minus_auc_change_pct"] == pytest.approx(np.mean(changes))
+    assert by["center"]["one_minus_auc_change_se"] == pytest.approx(np.std(changes, ddof=1) / np.sqrt(len(changes)))
+    assert by["center"]["p_value_floor_vs_cosine"] == pytest.approx(2 / 2 ** len(changes))
     assert 0 < by["center"]["p_value_vs_cosine"] <= 1
     lo, hi = by["center"]["auc_ci"]
     assert lo <= by["center"]["auc"] <= hi

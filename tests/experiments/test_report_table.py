@@ -43,7 +43,7 @@ def test_table_fits_and_cuts_nothing(rows, width):
 def test_wider_terminals_show_more(rows):
     compact, wide, full = render(rows, 80), render(rows, 120), render(rows, 160)
     assert "AUC 95% CI" not in "\n".join(compact) and "AUC 95% CI" in "\n".join(wide)
-    assert "fold AUC mean ± std" in "\n".join(full)
+    assert "fold AUC mean ± SE" in "\n".join(full)
     assert len(shown_columns(80)) < len(shown_columns(120)) < len(shown_columns(160)) == len(COLUMNS)
     assert "vs cos: change of 1-AUC against cosine" in " ".join(" ".join(compact).split())
     assert benchmark_markdown(rows).splitlines()[0] == "| " + " | ".join(COLUMNS) + " |"

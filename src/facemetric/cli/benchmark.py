@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from facemetric.cli.common import console, out
-from facemetric.cli.options import FLIP_HELP, FORMAT_HELP, NO_PROGRESS_HELP, Flip
+from facemetric.cli.options import FLIP_HELP, FORMAT_HELP, NO_PROGRESS_HELP, RESAMPLE_HELP, Flip, Resample
 from facemetric.progress import progress_bar, progress_enabled
 
 
@@ -32,6 +32,7 @@ def benchmark(
                                  "cache a rerun resumes from)."),
     n_bootstrap: int = typer.Option(1000, "--n-bootstrap", help="Bootstrap replicates for the confidence "
                                     "intervals and the paired test against cosine (0: none)."),
+    resample: Resample = typer.Option("auto", "--resample", metavar="<unit>", help=RESAMPLE_HELP),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
     missing: str = typer.Option("reject", "--missing", metavar="<policy>", help="Pairs with an image that has no "
                                 "descriptor, for every method alike: reject (rejections, scored below every real "
@@ -93,7 +94,7 @@ def benchmark(
     try:
         with echo_warnings(), progress_bar(progress_enabled(False if no_progress else None)) as progress:
             run = run_benchmark(specs, test_set, pairs, train=train_set, n_bootstrap=n_bootstrap, seed=seed,
-                                cache_dir=cache, progress=progress, missing=missing)
+                                cache_dir=cache, progress=progress, missing=missing, resample=resample)
     except KeyboardInterrupt:
         typer.echo(f"interrupted: the scores of the methods already done are cached in {cache}; run the same "
                    "command again to resume", err=True)
@@ -101,7 +102,7 @@ def benchmark(
     config = {
         "protocol": str(protocol), "protocol_name": pairs.name, "test": str(test),
         "train": None if train is None else str(train), "mode": "train-test" if train else "identity-disjoint kfold",
-        "methods": [s.label for s in specs], "flip": test_flip, "n_bootstrap": n_bootstrap, "seed": seed,
+        "methods": [s.label for s in specs], "flip": test_flip, "n_bootstrap": n_bootstrap, "resample": resample, "seed": seed,
         "provenance": test_set.provenance.to_dict(), "versions": package_versions(),
         "missing_policy": missing, "n_missing_pairs": run.missing.n_pairs, "missing": run.missing.to_dict(),
     }

@@ -8,7 +8,15 @@ import typer
 
 from facemetric.cli.common import console, out
 from facemetric.cli.errors import naming
-from facemetric.cli.options import FLIP_HELP, FORMAT_HELP, METHOD_HELP, NO_PROGRESS_HELP, Flip
+from facemetric.cli.options import (
+    FLIP_HELP,
+    FORMAT_HELP,
+    METHOD_HELP,
+    NO_PROGRESS_HELP,
+    RESAMPLE_HELP,
+    Flip,
+    Resample,
+)
 from facemetric.progress import progress_bar, progress_enabled
 
 
@@ -33,6 +41,7 @@ def evaluate(
     n_bootstrap: int = typer.Option(
         1000, "--n-bootstrap", help="Bootstrap replicates for the confidence intervals (0: none)."
     ),
+    resample: Resample = typer.Option("auto", "--resample", metavar="<unit>", help=RESAMPLE_HELP),
     seed: int = typer.Option(
         0, "--seed", help="Seed of the bootstrap (and of the folds when the protocol has fewer than 2)."
     ),
@@ -44,7 +53,7 @@ def evaluate(
     no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
 ) -> None:
     """Score the pairs of PROTOCOL from DESCRIPTORS and report AUC, k-fold accuracy, EER and TAR@FAR
-    with bootstrap confidence intervals.
+    with bootstrap confidence intervals that resample the people of the pairs (--resample).
 
     A learned METHOD without --model is fitted on the descriptors whose identities do not appear in
     the protocol. Pairs with an image that has no descriptor count as rejections (--missing reject)
@@ -84,6 +93,7 @@ def evaluate(
             n_bootstrap=n_bootstrap,
             seed=seed,
             missing=missing,
+            resample=resample,
             progress=bootstrap_progress,
         )
     run.config.update({"descriptors": str(descriptors), "protocol_path": str(protocol), "format": format})

@@ -6,6 +6,7 @@ from typing import Literal
 
 from facemetric.io.protocols import FORMATS
 from facemetric.types import FLIP_MODES
+from facemetric.verify.units import RESAMPLE_CHOICES
 
 #: ``--flip``: how the descriptors of the mirrored crops are fused (checked when parsing).
 Flip = Literal[("auto",) + FLIP_MODES]  # type: ignore[valid-type]
@@ -23,3 +24,9 @@ NO_PROGRESS_HELP = "Switch the progress display off (also FACEMETRIC_NO_PROGRESS
 SET_METHOD_HELP = METHOD_HELP + " Default cosine; one that learns needs --train."
 MODEL_HELP = "Model folder written by `facemetric fit`."
 TRAIN_HELP = "Training descriptors (other people) to fit --method on."
+
+#: ``--resample``: what the bootstrap resamples (checked when parsing).
+Resample = Literal[RESAMPLE_CHOICES]  # type: ignore[valid-type]
+RESAMPLE_HELP = ("What the bootstrap resamples: auto (the identities of the pairs, from the protocol or the "
+                 "descriptors), identity, fold (the protocol's identity-disjoint folds) or pair (pairs as if "
+                 "independent: too narrow when pairs share people).")

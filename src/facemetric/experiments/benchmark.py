@@ -27,6 +27,7 @@ from facemetric.experiments.driver import (
 from facemetric.experiments.specs import MethodSpec
 from facemetric.experiments.score_cache import cache_name, load_cached, save_cached, scores_fingerprint
 from facemetric.experiments.scores import ProtocolScores
+from facemetric.identity import pair_identities
 from facemetric.types import DescriptorSet, PairProtocol
 
 BASELINES = ("cosine", "l2")
@@ -63,11 +64,17 @@ class BenchmarkRun:
         return [r["method"] for r in sorted(ok, key=lambda r: -r["auc"])[:k]]
 
 
-def _row(spec: MethodSpec, ps: ProtocolScores, n_bootstrap: int, seed: int) -> dict[str, Any]:
+def _row(spec: MethodSpec, ps: ProtocolScores, n_bootstrap: int, seed: int, *, groups: Any = None,
+         resample: str = "auto") -> dict[str, Any]:
+    """One method's row. In k-fold mode each fold's accuracy threshold is the one its own model chose on its
+    training folds' pairs (docs/protocols.md, "One k-fold rule"); the intervals resample ``groups``
+    (the identities of both sides of every pair) unless ``resample`` says otherwise."""
     from facemetric.verify import evaluate_scores
 
-    res = evaluate_scores(ps.labels, ps.scores, accuracy_folds(ps.folds), n_bootstrap=n_bootstrap,
-                          seed=seed).to_dict()
+    folds = accuracy_folds(ps.folds)
+    thresholds = ps.own_thresholds() if ps.mode == "kfold" and folds is not None else None
+    res = evaluate_scores(ps.labels, ps.scores, folds, groups=groups, resample=resample, n_bootstrap=n_bootstrap,
+                          seed=seed, thresholds=thresholds).to_dict()
     row: dict[str, Any] = {
         "method": spec.label,
         "name": spec.name,
@@ -78,6 +85,7 @@ def _row(spec: MethodSpec, ps: ProtocolScores, n_bootstrap: int, seed: int) -> d
         "auc_ci": res["cis"].get("auc"),
         "accuracy": res["accuracy"],
         "accuracy_std": res["accuracy_std"],
+        "accuracy_se": res["accuracy_se"],
         "eer": res["eer"],
         "tar_at_far_1e-3": res["tar_at_far"].get("1e-3"),
         "tar_at_far": res["tar_at_far"],
@@ -88,15 +96,27 @@ def _row(spec: MethodSpec, ps: ProtocolScores, n_bootstrap: int, seed: int) -> d
         "n_train": ps.n_train,
         "n_pairs": res["n_pairs"],
         "n_folds": res["n_folds"],
+        "threshold_rule": res["threshold_rule"],
+        "thresholds_per_fold": res["thresholds_per_fold"],
         "cis": res["cis"],
+        "resample": res["resample"],
+        "n_resample_units": res["n_resample_units"],
     }
     return row
 
 
 def add_change_vs_reference(rows: list[dict[str, Any]], scores: dict[str, ProtocolScores], *,
-                            n_bootstrap: int, seed: int) -> None:
-    """Add ``one_minus_auc_change_pct`` (negative = fewer errors than cosine) and a paired p-value."""
+                            n_bootstrap: int, seed: int, groups: Any = None, resample: str = "auto") -> None:
+    """Add ``one_minus_auc_change_pct`` (negative = fewer errors than cosine) and a paired p-value.
+
+    k-fold mode compares per fold, paired (:mod:`facemetric.verify.fold_comparison`): the change is the
+    mean over the folds of each fold's relative change of 1-AUC (one model, one score scale per fold),
+    with its standard error, and the p-value is the exact sign-flip test over the folds; the pooled
+    change is kept as ``one_minus_auc_change_pooled_pct``. Train/test mode (one model) compares the pooled
+    AUCs, with the paired bootstrap over ``groups`` (identities) as the intervals.
+    """
     from facemetric.verify import paired_test
+    from facemetric.verify.fold_comparison import compare_per_fold
 
     ref = next((r for r in rows if r["method"] == REFERENCE and r.get("auc") is not None), None)
     for row in rows:
@@ -105,12 +125,27 @@ def add_change_vs_reference(rows: list[dict[str, Any]], scores: dict[str, Protoc
         if ref is None or row.get("auc") is None:
             continue
         base = 1.0 - ref["auc"]
-        if base > 0:
-            row["one_minus_auc_change_pct"] = 100.0 * ((1.0 - row["auc"]) - base) / base
+        pooled = 100.0 * ((1.0 - row["auc"]) - base) / base if base > 0 else None
+        ps, ref_ps = scores[row["method"]], scores[REFERENCE]
+        folds = accuracy_folds(ps.folds)
+        if ps.mode == "kfold" and folds is not None:
+            cmp = compare_per_fold(ps.labels, ps.scores, ref_ps.scores, folds, seed=seed)
+            row.update({
+                "comparison": "per fold, paired: mean of the folds' relative changes of 1-AUC; exact sign-flip "
+                              "test over the folds",
+                "one_minus_auc_change_pct": 100.0 * cmp.mean if np.isfinite(cmp.mean) else None,
+                "one_minus_auc_change_se": 100.0 * cmp.se if np.isfinite(cmp.se) else None,
+                "one_minus_auc_change_per_fold_pct": [100.0 * v for v in cmp.per_fold],
+                "one_minus_auc_change_pooled_pct": pooled,
+            })
+            if row["method"] != REFERENCE and np.isfinite(cmp.p_value):
+                row["p_value_vs_cosine"], row["p_value_floor_vs_cosine"] = cmp.p_value, cmp.p_value_floor
+            continue
+        row["comparison"] = "pooled: relative change of 1-AUC; paired bootstrap"
+        row["one_minus_auc_change_pct"] = pooled
         if row["method"] != REFERENCE and n_bootstrap > 0:
-            ps = scores[row["method"]]
-            test = paired_test(ps.labels, ps.scores, scores[REFERENCE].scores, metric="auc",
-                               n_bootstrap=n_bootstrap, seed=seed)
+            test = paired_test(ps.labels, ps.scores, ref_ps.scores, metric="auc", folds=folds, groups=groups,
+                               resample=resample, n_bootstrap=n_bootstrap, seed=seed)
             row["p_value_vs_cosine"] = test.p_value
             row["p_value_floor_vs_cosine"] = test.p_value_floor
 
@@ -127,6 +162,7 @@ def run_benchmark(
     progress: Any = None,
     stop_on_error: bool = False,
     missing: str = DEFAULT_MISSING,
+    resample: str = "auto",
 ) -> BenchmarkRun:
     """Score every method (cosine and L2 always included) and evaluate it.
 
@@ -134,7 +170,9 @@ def run_benchmark(
     gets a row with ``error`` set and the others go on, unless ``stop_on_error``; a failing
     baseline always stops the run (the data are at fault).
     ``missing`` is the one policy for pairs with a side that has no descriptor in ``test``:
-    "reject", "drop" or "error" (:mod:`facemetric.enrolment`). ``progress`` is a rich Progress (or None).
+    "reject", "drop" or "error" (:mod:`facemetric.enrolment`). The intervals and the train/test paired test
+    resample the identities of the pairs (``resample="auto"``; see :mod:`facemetric.verify.units`).
+    ``progress`` is a rich Progress (or None).
     """
     if protocol.labels is None:
         raise ProtocolError(f"{protocol.name}: the protocol has no labels; a benchmark needs labelled pairs")
@@ -145,6 +183,7 @@ def run_benchmark(
                             "give training descriptors (--train)")
     absent = find_missing(protocol, test, missing)
     scored = scorable_pairs(protocol, absent)
+    groups = pair_identities(protocol if missing == "reject" else scored, test)
     specs = with_baselines(specs)
     for spec in specs:
         spec.factory()  # unknown names and parameters fail before any work
@@ -179,8 +218,8 @@ def run_benchmark(
         if progress is not None:
             progress.update(task, completed=(len(rows) + 1) * n_steps)
         scores[spec.label] = ps
-        rows.append(_row(spec, ps, n_bootstrap, seed))
-    add_change_vs_reference(rows, scores, n_bootstrap=n_bootstrap, seed=seed)
+        rows.append(_row(spec, ps, n_bootstrap, seed, groups=groups, resample=resample))
+    add_change_vs_reference(rows, scores, n_bootstrap=n_bootstrap, seed=seed, groups=groups, resample=resample)
     ok = next((r for r in rows if r.get("n_folds")), None)
     note = single_fold_note(protocol, ok["n_folds"], seed) if ok else None
     return BenchmarkRun(rows=rows, scores=scores, notes=[note] if note else [], missing=absent)

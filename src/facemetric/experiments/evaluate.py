@@ -26,11 +26,11 @@ from facemetric.experiments.driver import (
     single_fold_note,
 )
 from facemetric.enrolment import DEFAULT_MISSING, MissingPairs, find_missing, reject_scores, scorable_pairs
-from facemetric.identity import check_labels_agree, label_disagreements
+from facemetric.identity import check_labels_agree, label_disagreements, pair_identities
 from facemetric.types import DescriptorSet, PairProtocol
 from facemetric.verify import evaluate_scores
 from facemetric.verify.curves import check_scores
-from facemetric.verify.evaluation import VerificationResult
+from facemetric.verify.evaluation import THRESHOLD_RULES, VerificationResult
 from facemetric.verify.guard import ProtocolWarning, check_protocol, protocol_identities
 
 
@@ -101,13 +101,16 @@ def evaluate_protocol(
     seed: int = 0,
     chunk_size: int = SCORING_CHUNK,
     missing: str = DEFAULT_MISSING,
+    resample: str = "auto",
     progress: Callable[[int], None] | None = None,
 ) -> EvaluationRun:
     """Fuse (``flip="auto"``: sum when flipped descriptors exist), fit (outside the protocol's
     identities) or load, score and evaluate.
 
     ``missing`` is the policy for pairs with a side that has no descriptor: "reject" (counted as
-    rejections), "drop" (left out) or "error" (see :mod:`facemetric.enrolment`).
+    rejections), "drop" (left out) or "error" (see :mod:`facemetric.enrolment`). The bootstrap resamples
+    the identities of the pairs (``resample="auto"``, from the protocol or the descriptors), or
+    "fold", "pair", "identity" (see :mod:`facemetric.verify.units`).
     """
     if protocol.labels is None:
         raise ProtocolError(
@@ -160,7 +163,8 @@ def evaluate_protocol(
     if absent.n_images:
         notes.append(absent.summary())
     folds = accuracy_folds(evaluated.folds)
-    result = evaluate_scores(evaluated.labels, scores, folds, n_bootstrap=n_bootstrap, seed=seed, progress=progress)
+    result = evaluate_scores(evaluated.labels, scores, folds, groups=pair_identities(evaluated, fused),
+                             resample=resample, n_bootstrap=n_bootstrap, seed=seed, progress=progress)
     note = single_fold_note(evaluated, result.kfold.per_fold.size, seed)
     if note:
         notes.append(note)
@@ -172,10 +176,10 @@ def evaluate_protocol(
         "n_bootstrap": n_bootstrap,
         "seed": seed,
         "missing_policy": missing,
+        "resample": result.resample,
         "metric_params": _params(metric),
         "provenance": fused.provenance.to_dict(),
-        "threshold_rule": "accept score >= threshold; per fold, the midpoint threshold maximising accuracy "
-        "on the other folds",
+        "threshold_rule": THRESHOLD_RULES[False],  # one model for every fold
     }
     return EvaluationRun(scores, result, evaluated, metric, notes, found, config, absent, rejected)
 

@@ -11,7 +11,7 @@ from typing import Any
 from facemetric.verify.report import format_p_value
 
 COLUMNS = ("method", "AUC", "AUC 95% CI", "accuracy", "TAR@FAR=1e-3", "1-AUC vs cosine", "p vs cosine",
-           "fold AUC mean ± std", "transductive", "fit s")
+           "fold AUC mean ± SE", "transductive", "fit s")
 
 
 # joint-bayes and plda share TwoCovarianceMetric: one model, one EM fit; see docs/metrics.md
@@ -49,13 +49,20 @@ def _num(x: Any, digits: int = 4) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+def fold_auc_se(row: dict[str, Any]) -> float:
+    """Standard error of the mean per-fold AUC (rows written before it was stored: from the std)."""
+    if row.get("fold_auc_se") is not None:
+        return float(row["fold_auc_se"])
+    return float(row["fold_auc_std"]) / math.sqrt(max(1, len(row.get("fold_auc") or [1])))
+
+
 def row_cells(row: dict[str, Any]) -> list[str]:
     if row.get("error"):
         return [row["method"], "failed", row["error"][:60], "", "", "", "", "", "yes" if row.get("transductive") else "no",
                 ""]
     ci = row.get("auc_ci")
     ci_text = f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci and None not in ci else "-"
-    fold = "-" if row.get("fold_auc_mean") is None else f"{row['fold_auc_mean']:.4f} ± {row['fold_auc_std']:.4f}"
+    fold = "-" if row.get("fold_auc_mean") is None else f"{row['fold_auc_mean']:.4f} ± {fold_auc_se(row):.4f}"
     p = row.get("p_value_vs_cosine")
     return [
         row["method"], _num(row["auc"]), ci_text, _num(row["accuracy"]), _num(row.get("tar_at_far_1e-3")),
@@ -66,7 +73,7 @@ def row_cells(row: dict[str, Any]) -> list[str]:
 
 #: The terminal width from which a column is shown (benchmark.md always has all of them): the
 #: compact table reads at 80 columns, 120 adds the interval and the p-value, 160 everything.
-MIN_WIDTH = {"AUC 95% CI": 120, "p vs cosine": 120, "fold AUC mean ± std": 160, "fit s": 160}
+MIN_WIDTH = {"AUC 95% CI": 120, "p vs cosine": 120, "fold AUC mean ± SE": 160, "fit s": 160}
 #: Shorter headers below 160 columns (the caption explains them).
 SHORT = {"accuracy": "acc.", "TAR@FAR=1e-3": "TAR@1e-3", "1-AUC vs cosine": "vs cos", "p vs cosine": "p",
          "transductive": "trans."}
@@ -90,8 +97,10 @@ def benchmark_table(rows: list[dict[str, Any]], title: str = "benchmark", width:
     short = width < FULL_WIDTH
     caption = [f"({k}) {note}" for k, note in enumerate(notes, start=1)]
     if short:
-        caption.append("vs cos: change of 1-AUC against cosine (negative: fewer errors); trans.: looks at the "
-                       "test descriptors" + ("; p: paired bootstrap p-value against cosine" if width >= 120 else ""))
+        caption.append("vs cos: change of 1-AUC against cosine (k-fold: the mean of the folds' changes; negative: "
+                       "fewer errors); trans.: looks at the test descriptors"
+                       + ("; p: paired p-value against cosine (k-fold: sign-flip test over the folds)"
+                          if width >= 120 else ""))
     table = Table(title=title, box=box.SIMPLE_HEAD, caption="\n".join(caption) or None, caption_justify="left",
                   pad_edge=False)
     for i in shown:

@@ -8,7 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from facemetric.verify.accuracy import FoldPlan, KFoldAccuracy, check_folds, kfold_from_plan, make_folds
+from facemetric.verify.accuracy import (
+    FoldPlan,
+    KFoldAccuracy,
+    check_folds,
+    kfold_at_thresholds,
+    kfold_from_plan,
+    make_folds,
+)
 from facemetric.verify.bootstrap import bootstrap_from_plans, check_confidence, check_n_bootstrap
 from facemetric.verify.curves import (
     DEFAULT_FARS,
@@ -21,6 +28,14 @@ from facemetric.verify.curves import (
     tar_from_rates,
 )
 from facemetric.verify.units import resampling_units
+
+
+#: How each fold's accuracy threshold was chosen (``VerificationResult.own_thresholds``).
+THRESHOLD_RULES = {
+    False: "accept score >= threshold; per fold, the midpoint threshold maximising accuracy on the other folds",
+    True: "accept score >= threshold; per fold, the threshold that fold's own model chose on its training "
+          "folds' pairs",
+}
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -54,6 +69,7 @@ class VerificationResult:
     n_resample_units: int = 0
     resample_note: str = ""
     ci_shrink: dict[str, Any] = field(default_factory=dict)
+    own_thresholds: bool = False
 
     @property
     def accuracy_se(self) -> float:
@@ -85,6 +101,7 @@ class VerificationResult:
             "thresholds_per_fold": [_finite_or_none(t) for t in self.kfold.thresholds],
             "n_folds": int(self.kfold.per_fold.size),
             "folds_from_protocol": self.folds_from_protocol,
+            "threshold_rule": THRESHOLD_RULES[self.own_thresholds],
             "cis": cis,
             "confidence": self.confidence,
             "n_bootstrap": self.n_bootstrap,
@@ -107,6 +124,7 @@ def evaluate_scores(
     seed: int = 0,
     fars: Iterable[float] = DEFAULT_FARS,
     confidence: float = 0.95,
+    thresholds: dict[int, float] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerificationResult:
     """Every figure of a verification run. ``folds=None`` draws 10 stratified folds with ``seed``.
@@ -115,6 +133,12 @@ def evaluate_scores(
     resamples identities (the default ``resample="auto"``); without it, pairs. ``resample`` may
     also force "identity", "fold" (the protocol's folds) or "pair"; see
     :mod:`facemetric.verify.units`. ``progress(1)`` is called after each bootstrap replicate.
+
+    ``thresholds`` (fold id -> threshold) fixes each fold's accuracy threshold instead of choosing
+    it on the other folds' scores: identity-disjoint k-fold of a learned metric, where fold ``k``'s
+    own model chose it on its training folds' pairs (docs/protocols.md, "One k-fold rule"). The
+    accuracy then has no bootstrap interval (the replicates would re-choose thresholds across
+    models); its spread is the standard error over the folds.
     """
     n_bootstrap = check_n_bootstrap(n_bootstrap)
     confidence = check_confidence(confidence)
@@ -127,7 +151,7 @@ def evaluate_scores(
     del fpr, tpr
     fold_ids = make_folds(y, seed=seed) if folds is None else check_folds(folds, y.size)
     plan = FoldPlan(scores, fold_ids)
-    kfold = kfold_from_plan(plan)
+    kfold = kfold_from_plan(plan) if thresholds is None else kfold_at_thresholds(y, s, fold_ids, thresholds)
     cis: dict[str, Any] = {}
     shrink: dict[str, Any] = {}
     if n_bootstrap:
@@ -148,6 +172,9 @@ def evaluate_scores(
             progress=progress,
         )
         cis, shrink = boot.cis, boot.shrink
+        if thresholds is not None:
+            cis.pop("accuracy", None)
+            shrink.pop("accuracy", None)
     n_pos = int(y.sum())
     return VerificationResult(
         auc=auc,
@@ -160,6 +187,7 @@ def evaluate_scores(
         n_negative=int(y.size - n_pos),
         kfold=kfold,
         folds_from_protocol=folds is not None,
+        own_thresholds=thresholds is not None,
         cis=cis,
         n_bootstrap=n_bootstrap,
         confidence=confidence,
