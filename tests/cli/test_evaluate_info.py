@@ -266,3 +266,41 @@ def test_acceptance_on_real_lfw(lfw_dir, tmp_path):
         cos["n_pairs"] == 6000 and cos["tar_at_far"]["1e-3"] is not None and cos["tar_at_far"]["1e-4"] is None
     )
     assert cos["cis"]["auc"][0] < cos["auc"] < cos["cis"]["auc"][1]
+
+
+def test_evaluate_resamples_identities_by_default(toy_files, capsys):
+    """The default interval resamples the people of the pairs (the protocol's identities); --resample
+    picks folds or pairs instead, and report.json records what was resampled."""
+    from facemetric.io import load_descriptors, load_protocol
+    from facemetric.identity import pair_identities
+    from facemetric.verify import bootstrap_cis
+
+    from facemetric.types import DescriptorSet
+
+    desc, pairs, tmp = toy_files
+    toy = load_descriptors(desc)
+    rng = np.random.default_rng(1)
+    noisy = DescriptorSet(X=(toy.X + 1.5 * rng.normal(size=toy.X.shape)).astype(np.float32), labels=toy.labels,
+                          ids=toy.ids)  # hard enough that the AUC is below 1
+    desc = save_descriptors(noisy, tmp / "noisy.npz")
+    reports = {}
+    for unit in ("auto", "fold", "pair"):
+        out = tmp / unit
+        code = main(["evaluate", str(desc), str(pairs), "--out", str(out), "--n-bootstrap", "200", "--no-plots",
+                     "--resample", unit])
+        assert code == 0, capsys.readouterr().err
+        reports[unit] = json.loads((out / "report.json").read_text())
+    auto = reports["auto"]
+    assert auto["resample"] == "identity" and auto["n_resample_units"] == 20 and auto["config"]["resample"] == "identity"
+    assert reports["fold"]["resample"] == "fold" and reports["fold"]["n_resample_units"] == 4
+    assert reports["pair"]["resample"] == "pair" and reports["pair"]["n_resample_units"] == 40
+    # the default is the library's identity-aware interval on the protocol's identities
+    protocol = load_protocol(pairs)
+    ds = load_descriptors(desc)
+    y, s = np.asarray(auto["pairs"]["label"]), np.asarray(auto["pairs"]["score"])
+    expect = bootstrap_cis(y, s, protocol.folds, groups=pair_identities(protocol, ds), n_bootstrap=200, seed=0)
+    assert auto["cis"]["auc"] == pytest.approx(list(expect["auc"]))
+    assert auto["auc"] < 0.99 and auto["cis"]["auc"] != reports["pair"]["cis"]["auc"]
+    assert "identities" in capsys.readouterr().out  # the table's caption says what was resampled
+    code = main(["evaluate", str(desc), str(pairs), "--out", str(tmp / "bad"), "--resample", "people"])
+    assert code == 2

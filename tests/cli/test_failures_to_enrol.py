@@ -223,6 +223,8 @@ def test_acceptance_interface_on_a_cfp_tree(cfp_tree, models_dir, tmp_path, caps
     assert all(i.startswith("Data/Images/") for i in report["pairs"]["a"] + report["pairs"]["b"])
     assert [s is None for s in report["pairs"]["score"]] == hit.tolist()
     assert report["cis"]["auc"][0] <= report["auc"] <= report["cis"]["auc"][1]
+    # the default interval resamples the 9 people (CFP's folders), rejected pairs included
+    assert report["resample"] == "identity" and report["n_resample_units"] == N_CFP
     assert report["warnings"] == []  # no false leak warning, no np.str_
 
     code, out, err = _run(capsys, "benchmark", "--test", d, root, "--format", "cfp-fp", "--methods", "cosine,plda",
@@ -235,4 +237,7 @@ def test_acceptance_interface_on_a_cfp_tree(cfp_tree, models_dir, tmp_path, caps
         assert len(row["fold_auc"]) == 3 and len(row["n_train"]) == 3
     # identity-disjoint: each fold's PLDA saw the 6 people of the other folds, never its own 3
     assert all(n <= 6 * 4 for n in rows["plda"]["n_train"])
+    # one k-fold rule: PLDA's thresholds are its own models', the comparison with cosine is per fold
+    assert rows["plda"]["threshold_rule"].endswith("chose on its training folds' pairs")
+    assert len(rows["plda"]["one_minus_auc_change_per_fold_pct"]) <= 3 and rows["plda"]["resample"] == "identity"
     assert json.loads((tmp_path / "BENCH" / "config.json").read_text())["n_missing_pairs"] == int(hit.sum())

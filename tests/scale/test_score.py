@@ -120,7 +120,10 @@ def test_saved_model_scores_and_evaluation_match_single_process(client, tmp_path
     reference = model.score_pairs(ds.X, ia, ib)
     np.testing.assert_array_equal(run.scores, reference)
     assert run.result.auc == pytest.approx(roc_auc_score(labels, reference), abs=1e-12)
-    assert run.result.to_dict() == evaluate_scores(labels, reference, folds, n_bootstrap=0).to_dict()
+    # the intervals resample the people of the pairs (the descriptors' labels)
+    groups = (ds.labels[ia], ds.labels[ib])
+    assert run.result.to_dict() == evaluate_scores(labels, reference, folds, groups=groups, n_bootstrap=0).to_dict()
+    assert run.result.resample == "identity"
 
 
 def test_protocol_file_is_resolved_by_image_id(client, tmp_path):

@@ -23,6 +23,7 @@ from facemetric.experiments.driver import restrict_to_pairs
 from facemetric.metrics.base import DEFAULT_CHUNK
 from facemetric.scale.cluster import n_workers, require_distributed
 from facemetric.scale.pairs import IndexPairs, load_index_pairs
+from facemetric.types import DescriptorSet
 
 DEFAULT_PARTITION = 1 << 20  # pairs per task: 8 MiB of int32 indices, about 0.3 s of 512-d cosine
 ProgressFn = Callable[[int, int], None]  # (pairs done, total)
@@ -182,6 +183,18 @@ def load_scoring_inputs(
     return ScoringInputs(metric, fused, pairs, config)
 
 
+def row_identity_pairs(descriptors: DescriptorSet, pairs: IndexPairs) -> tuple[np.ndarray, np.ndarray] | None:
+    """The identities of both sides of every pair, for intervals that resample people; None (pairs are
+    resampled, and the report says so) when the descriptors tell no identity."""
+    from facemetric.identity import identities_of
+
+    try:
+        identities = identities_of(descriptors)
+    except InputError:
+        return None
+    return identities[pairs.ia], identities[pairs.ib]
+
+
 def score_inputs(
     client: Any,
     inputs: ScoringInputs,
@@ -199,7 +212,8 @@ def score_inputs(
     if pairs.labels is not None:
         from facemetric.verify import evaluate_scores
 
-        result = evaluate_scores(pairs.labels, scores, pairs.folds, n_bootstrap=n_bootstrap, seed=seed)
+        result = evaluate_scores(pairs.labels, scores, pairs.folds, groups=row_identity_pairs(inputs.descriptors, pairs),
+                                 n_bootstrap=n_bootstrap, seed=seed)
     config = {**inputs.config, "partition_size": partition_size, "n_bootstrap": n_bootstrap, "seed": seed}
     return ScaleScoreRun(scores, pairs, inputs.metric, result, config)
 
