@@ -3,7 +3,9 @@
 The driver (:mod:`facemetric.experiments.driver`) has three modes over one scoring loop:
 
 * ``identity_disjoint_kfold(make_metric, descriptors, protocol, *, method="metric", on_fold=None)
-  -> ProtocolScores``: fold ``k`` is scored by a metric fitted on the identities absent from it;
+  -> ProtocolScores``: fold ``k`` is scored by a metric fitted on the identities absent from it,
+  whose own scores of the other folds' pairs choose fold ``k``'s accuracy threshold
+  (``own_threshold``; docs/protocols.md, "One k-fold rule");
 * ``train_test_scores(make_metric, train, test, protocol, *, method="metric") -> ProtocolScores``:
   fit once on ``train``, score all of ``protocol`` on ``test`` (``IdentityOverlapWarning`` on overlap);
 * fitted model: ``fit_metric(train, spec, flip="auto") -> PairMetric`` (records
@@ -27,7 +29,7 @@ On top of the driver:
   (:mod:`~facemetric.experiments.report`).
 
 Every result is a :class:`~facemetric.experiments.scores.ProtocolScores` (scores in the protocol's
-pair order, labels, folds, mode, timings, per-fold AUC).
+pair order, labels, folds, mode, timings, per-fold AUC, in k-fold each fold's own threshold).
 """
 
 from facemetric.experiments.benchmark import BenchmarkRun, default_specs, run_benchmark, write_benchmark
