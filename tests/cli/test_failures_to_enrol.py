@@ -156,6 +156,9 @@ def test_benchmark_counts_them_too(lfw_tree, lfw_descriptors_with_failures, tmp_
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     assert {r["method"] for r in rows} == {"cosine", "l2", "center"}
     assert all(r["n_pairs"] == len(protocol) and r["mode"] == mode for r in rows)
+    # intervals resample the 8 people of the pairs; k-fold compares per fold, train/test pooled
+    assert all(r["resample"] == "identity" and r["n_resample_units"] == 8 for r in rows)
+    assert {r["comparison"].split(":")[0] for r in rows} == {"per fold, paired" if mode == "kfold" else "pooled"}
     assert config["missing_policy"] == "reject" and config["n_missing_pairs"] == int(hit.sum())
     assert config["missing"]["images"] == gone
     assert "have no descriptor" in out + err
