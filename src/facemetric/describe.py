@@ -46,6 +46,9 @@ def describe_descriptors(ds: DescriptorSet) -> dict[str, Any]:
         "norm_min": float(norms.min()) if norms.size else None,
         "norm_median": float(np.median(norms)) if norms.size else None,
         "norm_max": float(norms.max()) if norms.size else None,
+        "n_with_yaw": 0 if ds.yaw is None else int(np.isfinite(ds.yaw).sum()),
+        "abs_yaw_median": None if ds.yaw is None or not np.isfinite(ds.yaw).any()
+        else float(np.nanmedian(np.abs(ds.yaw))),
         "provenance": ds.provenance.to_dict(),
         "first_id": str(ds.ids[0]) if len(ds) else None,
     }

@@ -85,6 +85,20 @@ def check_matrix(X: Any, what: str = "descriptors") -> np.ndarray:
     return arr
 
 
+def _pose_array(values: Any, shape: tuple[int, ...], what: str) -> np.ndarray | None:
+    """``values`` as float32 of ``shape``, or None; NaN marks an unknown row, inf is refused."""
+    if values is None:
+        return None
+    arr = np.asarray(values)
+    if arr.shape != shape or not np.issubdtype(arr.dtype, np.number):
+        raise InputError(f"{what} must be a numeric array of shape {shape}, one per descriptor; got "
+                         f"{arr.dtype} of shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if np.isinf(arr).any():
+        raise InputError(f"{what} hold inf values; use NaN for an image whose {what} are unknown")
+    return arr
+
+
 @dataclass(frozen=True, eq=False)
 class DescriptorSet:
     """N face descriptors with one identity label and one image id per row.
@@ -93,6 +107,13 @@ class DescriptorSet:
     horizontally flipped crops, same shape. ``ids`` are unique image ids, normally the
     image path relative to the dataset root (``Name/Name_0001.jpg``). ``labels`` are
     identity names as strings; "" means unknown.
+
+    Pose travels with the descriptors when it is known: ``landmarks`` (N, 5, 2) float32 holds
+    the five points each face was aligned from (left eye, right eye, nose, left and right mouth
+    corner, in pixels of the source image), ``yaw`` (N,) float32 the head yaw in degrees
+    estimated from them (:func:`facemetric.io.protocols.yaw.estimate_yaw`; 0 is frontal). Either is
+    None when unknown for the whole set (e.g. the LFW reference ``.npz``), and a row is NaN
+    where it is unknown for that image.
     """
 
     X: np.ndarray
@@ -100,6 +121,8 @@ class DescriptorSet:
     ids: np.ndarray
     provenance: Provenance = field(default_factory=Provenance)
     X_flip: np.ndarray | None = None
+    landmarks: np.ndarray | None = None
+    yaw: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         X = check_matrix(self.X)
@@ -128,6 +151,8 @@ class DescriptorSet:
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "ids", ids)
         object.__setattr__(self, "X_flip", X_flip)
+        object.__setattr__(self, "landmarks", _pose_array(self.landmarks, (n, 5, 2), "landmarks"))
+        object.__setattr__(self, "yaw", _pose_array(self.yaw, (n,), "yaw"))
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -167,7 +192,17 @@ class DescriptorSet:
             ids=self.ids[rows],
             provenance=self.provenance,
             X_flip=None if self.X_flip is None else self.X_flip[rows],
+            landmarks=None if self.landmarks is None else self.landmarks[rows],
+            yaw=None if self.yaw is None else self.yaw[rows],
         )
+
+    def with_labels(self, labels: Any) -> DescriptorSet:
+        """The same set with other identity labels (one per row)."""
+        return replace(self, labels=labels)
+
+    def unlabelled(self) -> DescriptorSet:
+        """The same set with every label unknown (""): what a transductive method may see of a test set."""
+        return replace(self, labels=np.full(len(self), "", dtype="<U1"))
 
     def fused(self, flip: str = "sum") -> DescriptorSet:
         """Combine ``X`` and ``X_flip``: "sum" adds them, "concat" stacks them, "none" drops the flip."""
@@ -184,9 +219,7 @@ class DescriptorSet:
             X = self.X + self.X_flip
         else:
             X = np.concatenate([self.X, self.X_flip], axis=1)
-        return DescriptorSet(
-            X=X, labels=self.labels, ids=self.ids, provenance=self.provenance.with_(flip_fusion=flip)
-        )
+        return replace(self, X=X, X_flip=None, provenance=self.provenance.with_(flip_fusion=flip))
 
 
 @dataclass(frozen=True, eq=False)

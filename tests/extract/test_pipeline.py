@@ -318,3 +318,16 @@ def test_fallback_describes_face_less_photos_from_a_centred_box_and_records_them
     assert "fallback_images" not in plain.descriptors.provenance.extra
     with pytest.raises(ConfigError, match="'fallback' parameter must be none or center"):
         PipelineSpec(detector=FakeDetector, embedder=FakeEmbedder, fallback="random")()
+
+
+def test_landmarks_and_yaw_travel_with_the_descriptors(tree, tmp_path):
+    from facemetric.io.protocols.yaw import estimate_yaw
+
+    out = tmp_path / "faces.npz"
+    extract_to_file(folder_images(tree), PipelineSpec(detector=FakeDetector, embedder=FakeEmbedder), out)
+    ds = load_descriptors(out)
+    for row, rel in enumerate(ds.ids):
+        expected = FakeDetector().detect(read_image(tree / rel))[0].landmarks
+        np.testing.assert_allclose(ds.landmarks[row], expected, atol=1e-4)  # source-image pixels
+    np.testing.assert_allclose(ds.yaw, estimate_yaw(ds.landmarks.astype(np.float64)), atol=1e-3)
+    assert np.abs(ds.yaw).max() < 1e-3  # the fake landmarks are symmetric: a frontal face

@@ -87,7 +87,8 @@ Verify faces: for each test pair, say how likely the two faces show the same per
 ## Files
 
 - `train.npz`: {n_train} training descriptors with their identities (keys `X`, optional `X_flip`
-  for the horizontally flipped crop, `labels`, `ids`, `provenance`). Load it with
+  for the horizontally flipped crop, `labels`, `ids`, `provenance`, and where known `landmarks`,
+  the 5 points each face was aligned from, and `yaw`, the head yaw in degrees). Load it with
   `facemetric.io.load_descriptors("train.npz")` or `numpy.load`.
 - `test.npz`: {n_test} test descriptors with anonymous ids and no identities (same keys).
 - `test_pairs.csv`: {n_pairs} pairs, `pair_id,a,b`, where `a` and `b` are ids in `test.npz`.
@@ -248,9 +249,8 @@ def create_challenge(
             f"allow at least {BYTES_PER_PAIR * n_shown} bytes"
         )
 
-    test_public = DescriptorSet(
-        X=test.X, X_flip=test.X_flip, labels=np.full(len(test), ""), ids=anon, provenance=test.provenance
-    )
+    # landmarks and yaw stay with the descriptors, as the hackathon gave landmarks to its teams
+    test_public = replace(test, labels=np.full(len(test), ""), ids=anon)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = _new_dir_beside(out)
     try:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 import numpy as np
 
 from facemetric.detect.base import DEFAULT_POLICY
+from facemetric.io.protocols.yaw import yaw_or_nan
 from facemetric.errors import ConfigError, InputError
 from facemetric.extract.cache import ResultCache
 from facemetric.extract.inputs import ImageItem
@@ -245,10 +246,12 @@ def _assemble(items, keys, results, pre_failures, spec, described, n_cached, n_p
                    **({"fallback": spec.fallback, "fallback_scale": spec.fallback_scale,
                        "fallback_images": fallbacks} if spec.fallback else {})},
         )
+        landmarks = np.stack([np.full((5, 2), np.nan) if r.landmarks is None else r.landmarks for _, r in rows])
         descriptors = DescriptorSet(
             X=np.stack([r.x for _, r in rows]), labels=[it.label for it, _ in rows],
             ids=[it.id for it, _ in rows], provenance=provenance,
             X_flip=np.stack([r.x_flip for _, r in rows]) if spec.flip else None,
+            landmarks=landmarks, yaw=yaw_or_nan(landmarks),
         )
     return ExtractionResult(descriptors, failures, len(items), n_cached, n_processed, faces)
 

@@ -1,13 +1,15 @@
 """Descriptor sets on disk: facemetric's own ``.npz`` / parquet+JSON, and the LFW reference layout.
 
 Own ``.npz`` keys: ``X`` (N, D) float32, optional ``X_flip``, ``labels`` and ``ids``
-(unicode), ``provenance`` (a JSON string). No pickles are ever loaded.
+(unicode), ``provenance`` (a JSON string), optional ``landmarks`` (N, 5, 2) and ``yaw`` (N,)
+(NaN where unknown). No pickles are ever loaded.
 
 The reference layout of ``../shared/data/lfw/descriptors_*.npz`` is read too: ``paths``,
 ``emb``, optional ``emb_flip``, and ``labels`` (int index) with ``names``.
 
 Parquet: one row per image with columns ``id``, ``label`` and ``x`` (list of float32),
-optional ``x_flip``; the provenance sits in a JSON sidecar ``<file>.json``.
+optional ``x_flip``, ``landmarks`` (list of 10 float32: x, y of each point) and ``yaw``
+(float32, null where unknown); the provenance sits in a JSON sidecar ``<file>.json``.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def _from_npz(path: Path) -> DescriptorSet:
     try:
         if "X" in d:
             prov = Provenance.from_dict(json.loads(str(d["provenance"]))) if "provenance" in d else Provenance()
-            return DescriptorSet(X=d["X"], labels=d["labels"], ids=d["ids"], provenance=prov, X_flip=d.get("X_flip"))
+            return DescriptorSet(X=d["X"], labels=d["labels"], ids=d["ids"], provenance=prov, X_flip=d.get("X_flip"),
+                                 landmarks=d.get("landmarks"), yaw=d.get("yaw"))
         if "emb" in d and "paths" in d:
             labels = d.get("labels")
             if labels is None:
@@ -109,6 +112,18 @@ def _from_parquet(path: Path) -> DescriptorSet:
             raise bad_file(path, f"column {name} mixes descriptor dimensions {sorted(dims)}")
         return np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
 
+    def optional(name: str, shape: tuple[int, ...]) -> np.ndarray | None:
+        if name not in cols:
+            return None
+        rows = table.column(name).to_pylist()
+        nan = np.full(int(np.prod(shape)), np.nan)
+        try:
+            values = [nan if r is None else np.asarray(r, dtype=np.float64).reshape(-1) for r in rows]
+            return np.asarray(values, dtype=np.float32).reshape((len(rows), *shape))
+        except ValueError as exc:
+            raise bad_file(path, f"column {name} does not hold {int(np.prod(shape))} number(s) per row "
+                           f"({exc})") from exc
+
     try:
         return DescriptorSet(
             X=matrix("x"),
@@ -116,6 +131,8 @@ def _from_parquet(path: Path) -> DescriptorSet:
             ids=np.asarray(table.column("id").to_pylist(), dtype=str),
             provenance=prov,
             X_flip=matrix("x_flip") if "x_flip" in cols else None,
+            landmarks=optional("landmarks", (5, 2)),
+            yaw=optional("yaw", ()),
         )
     except InputError as exc:
         raise bad_file(path, str(exc)) from exc
@@ -143,8 +160,9 @@ def save_descriptors(descriptors: DescriptorSet, path: str | Path) -> Path:
             "ids": descriptors.ids,
             "provenance": np.array(descriptors.provenance.to_json()),
         }
-        if descriptors.X_flip is not None:
-            arrays["X_flip"] = descriptors.X_flip
+        for key in ("X_flip", "landmarks", "yaw"):
+            if getattr(descriptors, key) is not None:
+                arrays[key] = getattr(descriptors, key)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, **arrays)
@@ -160,6 +178,12 @@ def save_descriptors(descriptors: DescriptorSet, path: str | Path) -> Path:
         }
         if descriptors.X_flip is not None:
             cols["x_flip"] = pa.array(list(descriptors.X_flip), type=pa.list_(pa.float32()))
+        if descriptors.landmarks is not None:
+            flat = descriptors.landmarks.reshape(len(descriptors), 10)
+            cols["landmarks"] = pa.array([None if np.isnan(r).any() else r for r in flat],
+                                         type=pa.list_(pa.float32()))
+        if descriptors.yaw is not None:
+            cols["yaw"] = pa.array(descriptors.yaw, type=pa.float32(), from_pandas=True)  # NaN -> null
         with atomic_path(path) as tmp:
             pq.write_table(pa.table(cols), tmp)
         write_text_atomic(path.with_suffix(path.suffix + ".json"), descriptors.provenance.to_json())

@@ -62,3 +62,15 @@ def estimate_yaw(landmarks: Any, nose_depth_ratio: float = NOSE_DEPTH_RATIO) -> 
     if not nose_depth_ratio > 0:
         raise InputError(f"The 'nose_depth_ratio' parameter must be > 0. Got {nose_depth_ratio!r} instead.")
     return np.degrees(np.arctan(yaw_ratio(landmarks) / nose_depth_ratio))
+
+
+def yaw_or_nan(landmarks: Any) -> np.ndarray:
+    """:func:`estimate_yaw` of each face of ``landmarks`` (N, 5, 2), NaN where a face has non-finite points."""
+    pts = np.asarray(landmarks, dtype=np.float64)
+    if pts.ndim != 3 or pts.shape[1:] != (5, 2):
+        raise InputError(f"landmarks must have shape (N, 5, 2); got {pts.shape}")
+    out = np.full(pts.shape[0], np.nan)
+    ok = np.isfinite(pts).all(axis=(1, 2))
+    if ok.any():
+        out[ok] = estimate_yaw(pts[ok])
+    return out
