@@ -43,18 +43,31 @@ FLIP_CHOICES = ("auto",) + FLIP_MODES
 
 # --- the scoring loop ------------------------------------------------------------------------
 def score_index_pairs(
-    metric: Any, X: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, chunk_size: int = SCORING_CHUNK
+    metric: Any, X: np.ndarray, ia: np.ndarray, ib: np.ndarray, *, chunk_size: int = SCORING_CHUNK,
+    yaw: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Scores (float64) of the pairs ``(X[ia], X[ib])``, showing the metric only the rows they use."""
-    rows, ja, jb = restrict_to_pairs(X, ia, ib)
-    return metric.score_pairs(rows, ja, jb, chunk_size=chunk_size)
+    """Scores (float64) of the pairs ``(X[ia], X[ib])``, showing the metric only the rows they use.
+
+    ``yaw`` (one per row of ``X``, NaN where unknown) goes to metrics whose scores use the pose
+    (``uses_pose``), restricted to the same rows. No metric is ever shown labels or image ids.
+    """
+    rows, ja, jb = pair_rows(ia, ib)
+    if yaw is not None and getattr(metric, "uses_pose", False):
+        return metric.score_pairs(X[rows], ja, jb, chunk_size=chunk_size, yaw=np.asarray(yaw)[rows])
+    return metric.score_pairs(X[rows], ja, jb, chunk_size=chunk_size)
+
+
+def pair_rows(ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(used, ja, jb)``: the rows the pairs use, once each (sorted), and the pairs as indices into them."""
+    rows, inverse = np.unique(np.concatenate([ia, ib]), return_inverse=True)
+    local = inverse.reshape(2, -1)
+    return rows, local[0], local[1]
 
 
 def restrict_to_pairs(X: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(X[used], ja, jb)``: the rows the pairs use, once each, and the pairs as indices into them."""
-    rows, inverse = np.unique(np.concatenate([ia, ib]), return_inverse=True)
-    local = inverse.reshape(2, -1)
-    return X[rows], local[0], local[1]
+    rows, ja, jb = pair_rows(ia, ib)
+    return X[rows], ja, jb
 
 
 def score_protocol(
@@ -73,8 +86,10 @@ def score_protocol(
     if hasattr(metric, "check_descriptors"):
         metric.check_descriptors(descriptors)
     if all_rows:
-        return metric.score_pairs(descriptors.X, ia, ib, chunk_size=chunk_size)
-    return score_index_pairs(metric, descriptors.X, ia, ib, chunk_size=chunk_size)
+        posed = descriptors.yaw is not None and getattr(metric, "uses_pose", False)
+        return metric.score_pairs(descriptors.X, ia, ib, chunk_size=chunk_size,
+                                  **({"yaw": descriptors.yaw} if posed else {}))
+    return score_index_pairs(metric, descriptors.X, ia, ib, chunk_size=chunk_size, yaw=descriptors.yaw)
 
 
 # --- building and fitting metrics --------------------------------------------------------------
@@ -271,8 +286,8 @@ def identity_disjoint_kfold(
         transductive = bool(getattr(metric, "transductive", False))
         fit_seconds += _fit(metric, descriptors.subset(np.flatnonzero(train_mask)))
         t0 = time.perf_counter()
-        scores[in_fold] = score_index_pairs(metric, descriptors.X, ia[in_fold], ib[in_fold])
-        thresholds[k] = own_threshold(metric, descriptors.X, ia, ib, protocol.labels, ~in_fold)
+        scores[in_fold] = score_index_pairs(metric, descriptors.X, ia[in_fold], ib[in_fold], yaw=descriptors.yaw)
+        thresholds[k] = own_threshold(metric, descriptors.X, ia, ib, protocol.labels, ~in_fold, yaw=descriptors.yaw)
         score_seconds += time.perf_counter() - t0
         n_train.append(int(train_mask.sum()))
         if on_fold is not None:
@@ -286,7 +301,7 @@ def identity_disjoint_kfold(
 
 
 def own_threshold(metric: Any, X: np.ndarray, ia: np.ndarray, ib: np.ndarray, labels: np.ndarray | None,
-                  training_pairs: np.ndarray) -> float:
+                  training_pairs: np.ndarray, yaw: np.ndarray | None = None) -> float:
     """The accuracy threshold of one fold's model, chosen on its own scores of its training folds' pairs
     (``training_pairs``, a mask): never on scores from other folds' models (docs/protocols.md,
     "One k-fold rule"). NaN without labels or when those pairs lack a class."""
@@ -297,4 +312,4 @@ def own_threshold(metric: Any, X: np.ndarray, ia: np.ndarray, ib: np.ndarray, la
         return float("nan")
     from facemetric.verify import best_threshold
 
-    return best_threshold(y, score_index_pairs(metric, X, ia[training_pairs], ib[training_pairs]))
+    return best_threshold(y, score_index_pairs(metric, X, ia[training_pairs], ib[training_pairs], yaw=yaw))

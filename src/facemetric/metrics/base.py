@@ -69,6 +69,17 @@ def neg_sq_distances(Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
     return -np.maximum(sq, 0.0, out=sq)
 
 
+def check_index_pairs(ia: Any, ib: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pair index arrays as int64, refused unless of equal shape and within ``[0, n)``."""
+    ia = np.asarray(ia, dtype=np.int64)
+    ib = np.asarray(ib, dtype=np.int64)
+    if ia.shape != ib.shape:
+        raise InputError(f"{ia.size} first indices but {ib.size} second indices")
+    if ia.size and (min(ia.min(), ib.min()) < 0 or max(ia.max(), ib.max()) >= n):
+        raise InputError(f"a pair points at row {int(max(ia.max(), ib.max()))} but there are only {n} descriptors")
+    return ia, ib
+
+
 class SingletonIdentityWarning(UserWarning):
     """Identities with too few images were dropped before fitting a within-class statistic."""
 
@@ -104,6 +115,8 @@ class PairMetric(BaseEstimator):
 
     * ``needs_labels``: ``fit`` requires identity labels;
     * ``transductive``: the method looks at the test descriptors (reported as such);
+    * ``uses_pose``: scoring takes the yaw of the images, ``score_pairs(X, ia, ib, yaw=...)``
+      (:mod:`facemetric.metrics.pose_aware`); the drivers pass ``DescriptorSet.yaw`` to such metrics;
     * ``is_projection``: ``transform`` is defined;
     * ``dot_product_scores``: ``score_prepared(Za, Zb)`` is the dot product of aligned rows, so the
       scores of every row against every row are one matrix product (1:N search runs it in float32);
@@ -115,6 +128,7 @@ class PairMetric(BaseEstimator):
     family: ClassVar[str] = "projections"
     needs_labels: ClassVar[bool] = True
     transductive: ClassVar[bool] = False
+    uses_pose: ClassVar[bool] = False
     is_projection: ClassVar[bool] = False
     dot_product_scores: ClassVar[bool] = False
     min_features: ClassVar[int] = 1
@@ -276,15 +290,7 @@ class PairMetric(BaseEstimator):
     ) -> np.ndarray:
         """Score index pairs ``(X[ia], X[ib])`` in chunks; ``X`` is prepared once."""
         X = self._check_dim(X, "descriptors")
-        ia = np.asarray(ia, dtype=np.int64)
-        ib = np.asarray(ib, dtype=np.int64)
-        if ia.shape != ib.shape:
-            raise InputError(f"{ia.size} first indices but {ib.size} second indices")
-        if ia.size and (min(ia.min(), ib.min()) < 0 or max(ia.max(), ib.max()) >= X.shape[0]):
-            raise InputError(
-                f"a pair points at row {int(max(ia.max(), ib.max()))} but there are only "
-                f"{X.shape[0]} descriptors"
-            )
+        ia, ib = check_index_pairs(ia, ib, X.shape[0])
         return self.score_prepared_pairs(self.prepare(X), ia, ib, chunk_size=chunk_size)
 
     def score_prepared_pairs(

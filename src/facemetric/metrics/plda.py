@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemetric.metrics.base import rowwise_dot
+from facemetric.metrics.base import l2_normalize, rowwise_dot
+from facemetric.metrics.two_covariance import diagonalize
 from facemetric.metrics.two_covariance_metric import TwoCovarianceMetric
 
 
@@ -29,6 +30,14 @@ class PLDA(TwoCovarianceMetric):
         self.between_ = S_between
         self.within_ = S_within
         self.offset_ = float(const)
+
+    def latent_space(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(U, lambda)``: rows of ``X`` in the model's space, where the within-identity covariance is ``I``
+        and the between-identity one ``diag(lambda)`` (descending), and the model mean is 0."""
+        self._check_fitted()
+        Z = self._recentered(l2_normalize(X) if self.normalize else X)
+        _, lam = diagonalize(self.between_, self.within_)
+        return (Z - self.mean_).astype(np.float64) @ self.components_.T.astype(np.float64), lam
 
     def score_prepared(self, Za: np.ndarray, Zb: np.ndarray) -> np.ndarray:
         r = Za[:, -1].astype(np.float64) + Zb[:, -1] + rowwise_dot(Za[:, :-1], Zb[:, :-1])

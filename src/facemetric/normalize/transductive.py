@@ -13,12 +13,18 @@ from typing import Any
 import numpy as np
 
 from facemetric.errors import InputError
-from facemetric.metrics.base import DEFAULT_CHUNK, PairMetric
+from facemetric.metrics.base import DEFAULT_CHUNK, PairMetric, check_index_pairs
+from facemetric.metrics.pose_aware import check_yaw
 
 
 class TransductiveMetric(PairMetric):
     """Subclasses write ``_fit`` (keeping the fitted wrapped metric as ``base_``) and ``score_test(T, ja, jb)``,
-    where ``T`` holds each test descriptor once."""
+    where ``T`` holds each test descriptor once.
+
+    Subclasses that set ``uses_pose`` get ``score_test(T, ja, jb, yaw=...)``: the yaw (degrees) of
+    each row of ``T``, or None when the test set has no pose. They never get labels or pair names:
+    only descriptors, their yaw and which rows the pairs join.
+    """
 
     family = "transductive"
     transductive = True
@@ -27,20 +33,19 @@ class TransductiveMetric(PairMetric):
     def score_test(self, T: np.ndarray, ja: np.ndarray, jb: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def score_pairs(self, X: Any, ia: Any, ib: Any, *, chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
+    def score_pairs(self, X: Any, ia: Any, ib: Any, *, chunk_size: int = DEFAULT_CHUNK,
+                    yaw: Any = None) -> np.ndarray:
+        """Scores of the pairs; ``score_test`` sees each named row once (and its yaw when ``uses_pose``)."""
         X = self._check_dim(X, "descriptors")
-        ia = np.asarray(ia, dtype=np.int64)
-        ib = np.asarray(ib, dtype=np.int64)
-        if ia.shape != ib.shape:
-            raise InputError(f"{ia.size} first indices but {ib.size} second indices")
+        ia, ib = check_index_pairs(ia, ib, X.shape[0])
         if ia.size == 0:
             return np.empty(0, dtype=np.float64)
-        if min(ia.min(), ib.min()) < 0 or max(ia.max(), ib.max()) >= X.shape[0]:
-            raise InputError(
-                f"a pair points at row {int(max(ia.max(), ib.max()))} but there are only {X.shape[0]} descriptors"
-            )
         rows, inverse = np.unique(np.concatenate([ia, ib]), return_inverse=True)
-        return self.score_test(X[rows], inverse[: ia.size], inverse[ia.size :]).astype(np.float64)
+        pose = {}
+        if self.uses_pose:
+            yaw = check_yaw(yaw, X.shape[0], "descriptors")
+            pose = {"yaw": None if yaw is None else yaw[rows]}
+        return self.score_test(X[rows], inverse[: ia.size], inverse[ia.size :], **pose).astype(np.float64)
 
     def pair_score(self, Xa: Any, Xb: Any) -> np.ndarray:
         Xa = self._check_dim(Xa, "first descriptors")
