@@ -41,7 +41,7 @@ def test_families_hold_the_expected_methods():
     assert groups["probabilistic"] >= {"joint-bayes", "plda"}
     assert {"z-norm", "t-norm", "s-norm", "as-norm"} <= groups["normalisation"]
     assert groups["transductive"] == {n for n, c in METHODS.items() if c.transductive}
-    assert groups["neural"] == {"neural-linear", "neural-mlp"}
+    assert groups["neural"] == {"neural-linear", "neural-mlp", "neural-pose"}
 
 
 def test_text_fits_80_columns_and_names_every_method(capsys, monkeypatch):

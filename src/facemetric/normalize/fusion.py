@@ -56,7 +56,7 @@ class WeightedFusion(PairMetric):
             raise ConfigError("WeightedFusion needs identity labels to draw its training pairs")
         y = np.asarray(y)
         keep, held = split_identities(y, self.holdout, self.seed)
-        ia, ib, same = sample_pairs(y[held], self.n_pairs, self.seed + 1)
+        ia, ib, same = self._training_pairs(y, held)
         scores = np.empty((ia.size, len(members)))
         for j, member in enumerate(members):
             member.fit(X[keep], y[keep])
@@ -64,8 +64,8 @@ class WeightedFusion(PairMetric):
         self.score_mean_ = scores.mean(axis=0)
         self.score_scale_ = np.maximum(scores.std(axis=0), 1e-12)
         model = LogisticRegression(C=float(self.C), max_iter=1000)
-        model.fit((scores - self.score_mean_) / self.score_scale_, same)
-        self.weights_ = model.coef_.ravel().astype(np.float64)
+        model.fit(self._design((scores - self.score_mean_) / self.score_scale_, held, ia, ib), same)
+        self._store_weights(model.coef_.ravel().astype(np.float64))
         self.intercept_ = float(model.intercept_[0])
         widths = []
         for member in members:
@@ -74,6 +74,17 @@ class WeightedFusion(PairMetric):
             widths.append(np.asarray(member.prepare(X[:1])).shape[1])
         self.members_ = members
         self.member_widths_ = np.asarray(widths, dtype=np.int64)
+
+    def _training_pairs(self, y: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs ``(ia, ib, same)`` among the held-out rows ``held`` (indices into ``held``)."""
+        return sample_pairs(y[held], self.n_pairs, self.seed + 1)
+
+    def _design(self, z: np.ndarray, held: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+        """The logistic regression's inputs for the z-scored member scores ``z`` of those pairs."""
+        return z
+
+    def _store_weights(self, coef: np.ndarray) -> None:
+        self.weights_ = coef
 
     def member_names(self) -> list[str]:
         return [spec_name(spec) for spec in self.metrics]

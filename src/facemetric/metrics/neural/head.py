@@ -56,8 +56,8 @@ class NeuralHead(PairMetric):
 
     def __init__(self, *, hidden_dim: int = 0, out_dim: int | None = None, loss: str = "multi-similarity",
                  loss_params: dict | None = None, miner: str = "auto", lr: float = 1e-4,
-                 weight_decay: float = 0.0, max_epochs: int = 50, patience: int = 5,
-                 val_fraction: float = 0.15, n_val_pairs: int = 6000, batch_identities: int = 32,
+                 weight_decay: float = 0.0, max_epochs: int = 20, patience: int = 3,
+                 val_fraction: float = 0.15, n_val_pairs: int = 6000, batch_identities: int = 128,
                  images_per_identity: int = 4, dropout: float = 0.0, seed: int = 0, device: str = "auto",
                  n_threads: int | None = None, progress: bool | None = None) -> None:
         self.hidden_dim = hidden_dim
@@ -122,7 +122,8 @@ class NeuralHead(PairMetric):
                 max_epochs=int(self.max_epochs), patience=int(self.patience),
                 batch_identities=int(self.batch_identities), images_per_identity=int(self.images_per_identity),
                 dropout=float(self.dropout), seed=int(self.seed), device=device,
-                progress=progress_enabled(self.progress),
+                progress=progress_enabled(self.progress), turned=self._turned_rows(X.shape[0]),
+                init_weight=self._init_weight(X[train_rows], y[train_rows]),
             )
         finally:
             torch.set_num_threads(old_threads)
@@ -132,6 +133,14 @@ class NeuralHead(PairMetric):
         self.best_epoch_ = int(result.best_epoch)
         self.stopped_early_ = bool(result.stopped_early)
         self.device_ = device
+
+    def _init_weight(self, X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+        """Starting weights of the linear layer (None: orthogonal, i.e. centred cosine)."""
+        return None
+
+    def _turned_rows(self, n: int) -> np.ndarray | None:
+        """Which training rows are turned photos, for pose-balanced batches (None: plain P x K batches)."""
+        return None
 
     # --- arrays for persistence ----------------------------------------------------
     def get_arrays(self) -> dict[str, np.ndarray]:

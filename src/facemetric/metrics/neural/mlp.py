@@ -10,8 +10,8 @@ class NeuralMLP(NeuralHead):
 
     def __init__(self, *, hidden_dim: int = 512, out_dim: int | None = None, loss: str = "multi-similarity",
                  loss_params: dict | None = None, miner: str = "auto", lr: float = 1e-4,
-                 weight_decay: float = 0.0, max_epochs: int = 50, patience: int = 5,
-                 val_fraction: float = 0.15, n_val_pairs: int = 6000, batch_identities: int = 32,
+                 weight_decay: float = 0.0, max_epochs: int = 20, patience: int = 3,
+                 val_fraction: float = 0.15, n_val_pairs: int = 6000, batch_identities: int = 128,
                  images_per_identity: int = 4, dropout: float = 0.0, seed: int = 0, device: str = "auto",
                  n_threads: int | None = None, progress: bool | None = None) -> None:
         super().__init__(

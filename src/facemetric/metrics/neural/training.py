@@ -15,6 +15,7 @@ from sklearn.metrics import roc_auc_score
 
 from facemetric.errors import require
 from facemetric.metrics.neural.losses import make_loss, make_miner
+from facemetric.metrics.neural.pose_batches import pose_balanced_batches
 
 
 @dataclass
@@ -43,8 +44,10 @@ def pk_batches(labels: np.ndarray, n_identities: int, per_identity: int, n_batch
     return batches
 
 
-def build_module(in_dim: int, out_dim: int, hidden_dim: int, dropout: float, mean: np.ndarray):
-    """The torch head: ``normalize(x) - mean`` -> linear (orthogonal init) [+ zero-init residual MLP]."""
+def build_module(in_dim: int, out_dim: int, hidden_dim: int, dropout: float, mean: np.ndarray,
+                 init_weight: np.ndarray | None = None):
+    """The torch head: ``normalize(x) - mean`` -> linear (orthogonal init, or ``init_weight`` (out_dim, in_dim))
+    [+ zero-init residual MLP]."""
     torch = require("torch", "torch")
     nn = torch.nn
 
@@ -53,7 +56,11 @@ def build_module(in_dim: int, out_dim: int, hidden_dim: int, dropout: float, mea
             super().__init__()
             self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
             self.linear = nn.Linear(in_dim, out_dim)
-            nn.init.orthogonal_(self.linear.weight)
+            if init_weight is None:
+                nn.init.orthogonal_(self.linear.weight)
+            else:
+                with torch.no_grad():
+                    self.linear.weight.copy_(torch.as_tensor(init_weight, dtype=torch.float32))
             nn.init.zeros_(self.linear.bias)
             self.hidden = nn.Linear(in_dim, hidden_dim) if hidden_dim else None
             self.out = nn.Linear(hidden_dim, out_dim) if hidden_dim else None
@@ -111,8 +118,14 @@ def init_proxies(loss_fn, module, X, labels: np.ndarray, n_classes: int) -> None
 def train_head(X: np.ndarray, y: np.ndarray, val_rows: np.ndarray, val_pairs: tuple, *, hidden_dim: int,
                out_dim: int, loss: str, loss_params: dict | None, miner: str, lr: float, weight_decay: float,
                max_epochs: int, patience: int, batch_identities: int, images_per_identity: int,
-               dropout: float, seed: int, device: str, progress: bool) -> TrainResult:
-    """Train on the rows of ``X`` not in ``val_rows``; early-stop on AUC of ``val_pairs`` (ia, ib, same)."""
+               dropout: float, seed: int, device: str, progress: bool,
+               turned: np.ndarray | None = None, init_weight: np.ndarray | None = None) -> TrainResult:
+    """Train on the rows of ``X`` not in ``val_rows``; early-stop on AUC of ``val_pairs`` (ia, ib, same).
+
+    ``turned`` (bool per row of ``X``) switches to pose-balanced batches
+    (:func:`facemetric.metrics.neural.pose_batches.pose_balanced_batches`); ``init_weight``
+    starts the linear layer there instead of at an orthogonal matrix.
+    """
     torch = require("torch", "torch")
     from facemetric.progress import progress_bar
 
@@ -134,7 +147,7 @@ def train_head(X: np.ndarray, y: np.ndarray, val_rows: np.ndarray, val_pairs: tu
     cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(seed)
-        module = build_module(X.shape[1], out_dim, hidden_dim, dropout, mean).to(device)
+        module = build_module(X.shape[1], out_dim, hidden_dim, dropout, mean, init_weight).to(device)
         loss_fn = make_loss(loss, n_classes, out_dim, loss_params).to(device)
         miner_fn = make_miner(miner, loss)
         init_proxies(loss_fn, module, torch.as_tensor(Xt, device=device), yt_int, n_classes)
@@ -162,7 +175,12 @@ def train_head(X: np.ndarray, y: np.ndarray, val_rows: np.ndarray, val_pairs: tu
         with progress_bar(progress) as bar:
             task = bar.add_task(f"training {loss} head", total=max_epochs)
             for epoch in range(1, max_epochs + 1):
-                for rows in pk_batches(yt_int, batch_identities, images_per_identity, n_batches, rng):
+                if turned is None:
+                    epoch_batches = pk_batches(yt_int, batch_identities, images_per_identity, n_batches, rng)
+                else:
+                    epoch_batches = pose_balanced_batches(yt_int, turned[train_mask], batch_identities,
+                                                          images_per_identity, n_batches, rng)
+                for rows in epoch_batches:
                     idx = torch.as_tensor(rows, device=device)
                     emb = module(X_dev[idx])
                     labels = y_dev[idx]
