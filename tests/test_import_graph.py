@@ -21,7 +21,7 @@ LAYERS = [
     {"errors"},
     {"types", "identity", "enrolment", "progress", "registry", "constraints"},
     {"io"},
-    {"images", "onnx_runtime", "detect", "align", "embed", "datasets", "describe"},
+    {"images", "onnx_runtime", "detect", "align", "embed", "datasets", "describe", "trainset"},
     {"extract"},
     {"verify"},
     {"metrics"},

@@ -23,6 +23,7 @@ from facemetric.cli import (
     all_pairs,
     benchmark,
     challenge,
+    combine,
     datasets,
     evaluate,
     export,
@@ -71,8 +72,8 @@ def _root(
     """Metric learning and honest verification evaluation on face descriptors."""
 
 
-for _module in (info, methods, evaluate, extract, align, datasets, fit, score, benchmark, protocol, challenge, scale,
-                search, templates, all_pairs, export):
+for _module in (info, methods, evaluate, extract, align, datasets, combine, fit, score, benchmark, protocol, challenge,
+                scale, search, templates, all_pairs, export):
     _module.register(app)
 use_facemetric_classes(app)
 

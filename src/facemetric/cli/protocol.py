@@ -1,4 +1,4 @@
-"""`facemetric protocol`: build evaluation protocols (the LFW cross-pose protocol)."""
+"""`facemetric protocol`: build evaluation protocols (the LFW cross-pose protocol, the frontal/turned pose split)."""
 
 from __future__ import annotations
 
@@ -117,6 +117,90 @@ def cross_pose(
     if short:
         console.print(f"[yellow]warning:[/yellow] folds {short} have fewer than {pairs_per_fold} pairs of a class; "
                       "relax the caps or lower --pairs-per-fold", highlight=False)
+
+
+def _yaw_limit(text: str) -> float | None:
+    if text.strip().lower() in ("none", "all"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f"give degrees or 'none'; got {text!r}") from None
+
+
+@protocol_app.command("pose-split")
+def pose_split(
+    descriptors: Path = typer.Option(..., "--descriptors", "-d", metavar="<file>", help="Labelled descriptor "
+                                     "set of the dataset (identities from labels or folders), with yaw (from "
+                                     "extract) or --landmarks."),
+    out_dir: Path = typer.Option(..., "--out", "-o", metavar="<dir>", help="Folder to write train.npz, "
+                                 "test.npz, pairs.csv and split.json into."),
+    landmarks: Optional[Path] = typer.Option(None, "--landmarks", "-l", metavar="<file>", help="5-point "
+                                             "landmark list giving the yaw of each image (e.g. "
+                                             "lfw/landmarks_mtcnn_5pt.txt)."),
+    miner: Optional[Path] = typer.Option(None, "--miner", metavar="<file>", help="Descriptors of the test "
+                                         "images from ANOTHER model: negatives are its hardest impostors "
+                                         "(default: random impostors)."),
+    frontal_max_yaw: float = typer.Option(10.0, "--frontal-max-yaw", metavar="<deg>", help="Test photos with "
+                                          "an absolute yaw up to this are frontal."),
+    turned_min_yaw: float = typer.Option(25.0, "--turned-min-yaw", metavar="<deg>", help="Test photos with an "
+                                         "absolute yaw of at least this are turned."),
+    train_max_yaw: str = typer.Option("20", "--train-max-yaw", metavar="<deg>", help="Keep training photos "
+                                      "with an absolute yaw up to this, or none to keep all."),
+    max_test_identities: int = typer.Option(500, "--max-test-identities", metavar="<n>", help="At most this "
+                                            "many test people."),
+    n_folds: int = typer.Option(10, "--n-folds", metavar="<n>", help="Identity-disjoint folds of the test "
+                                "pairs."),
+    cfp_layout: bool = typer.Option(False, "--cfp-layout", help="Also write the pairs in CFP's layout "
+                                    "(OUT/cfp/Protocol, for --format cfp-fp) and OUT/test_cfp.npz with "
+                                    "matching ids."),
+    seed: int = typer.Option(0, "--seed", metavar="<n>", help="Seed of every random choice."),
+) -> None:
+    """Split a face set into frontal training photos and frontal-versus-turned test pairs of other
+    people (a CFP-FP stand-in). Then benchmark with --train OUT/train.npz --test OUT/test.npz
+    OUT/pairs.csv. See docs/protocols.md.
+
+    Examples:
+
+    - `facemetric protocol pose-split -d lfw_all.npz -l data/lfw/landmarks_mtcnn_5pt.txt -o lfw_pose`
+    - `facemetric protocol pose-split -d lfw_all.npz -l landmarks.txt --miner other_model.npz -o split`
+    """
+    from facemetric.detect.attach import with_landmarks
+    from facemetric.experiments.driver import resolve_flip
+    from facemetric.io import load_descriptors, save_descriptors, save_protocol
+    from facemetric.io.atomic import write_text_atomic
+    from facemetric.io.protocols.cfp_write import save_cfp_fp
+    from facemetric.io.protocols.pose_split import PoseSplitConfig, build_pose_split
+
+    config = PoseSplitConfig(frontal_max_yaw=frontal_max_yaw, turned_min_yaw=turned_min_yaw,
+                             train_max_yaw=_yaw_limit(train_max_yaw), max_test_identities=max_test_identities,
+                             n_folds=n_folds, seed=seed)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise typer.BadParameter(f"{out_dir} is a file; give a folder", param_hint="'--out'")
+    ds = load_descriptors(descriptors)
+    if landmarks is not None:
+        ds = with_landmarks(ds, landmarks)
+    mining = None
+    if miner is not None:
+        raw = load_descriptors(miner)
+        mining = raw.fused(resolve_flip("auto", raw))
+    built = build_pose_split(ds, config, miner=mining, name=out_dir.name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_descriptors(built.train, out_dir / "train.npz")
+    save_descriptors(built.test, out_dir / "test.npz")
+    save_protocol(built.protocol, out_dir / "pairs.csv")
+    summary = {"descriptors": Path(descriptors).name, "landmarks": None if landmarks is None else Path(landmarks).name,
+               "miner": None if miner is None else Path(miner).name, **built.summary()}
+    if cfp_layout:
+        save_descriptors(save_cfp_fp(built.protocol, built.test, out_dir / "cfp"), out_dir / "test_cfp.npz")
+        summary["cfp_root"] = "cfp"
+    write_text_atomic(out_dir / "split.json", json.dumps(summary, indent=2) + "\n")
+    st = built.stats
+    console.print(
+        f"{st['n_pairs']} pairs ({st['n_positives']} positive, {st['n_negatives']} negative) of "
+        f"{st['test_identities']} test people; {st['train_images']} training photos of {st['train_identities']} "
+        f"other people; negatives: {st['negatives']}; written to {out_dir}", highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
