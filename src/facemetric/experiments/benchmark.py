@@ -227,12 +227,17 @@ def run_benchmark(
 
 # Default grid: every method that learns from training identities or adapts scores, then the
 # classic recipe of cosine scoring after WCCN with score normalisation (Dehak et al. 2011), in
-# the order of the report. metric-learn adapters are left out (optional extra, slow on >10k
-# descriptors); calibration leaves AUC unchanged; fusion needs its members chosen.
+# the order of the report; then the cross-pose methods (docs/adaptation.md): pose-aware inductive
+# scoring (they fall back to their pose-blind scores without landmarks/yaw) and test-set
+# adaptation (flagged transductive). The metric-learn adapters are left out (optional extra, slow
+# on >10k descriptors: ml-nca, ml-lmnn and ml-mlkr run only when named); calibration leaves AUC
+# unchanged; fusion needs its members chosen.
 DEFAULT_METHODS = (
     "center", "pca-whiten", "lda", "wccn", "lda-wccn", "joint-bayes", "plda", "kissme",
     "neural-linear", "neural-mlp", "z-norm", "t-norm", "s-norm", "as-norm", "test-center", "k-reciprocal",
     "s-norm:metric=wccn", "as-norm:metric=wccn", "k-reciprocal:metric=wccn",
+    "as-norm:metric=plda", "pose-plda", "pose-norm", "pose-fusion", "neural-pose",
+    "plda-adapt", "coral", "pseudo-id", "pseudo-id:rerank=true", "k-reciprocal:metric=plda",
 )
 
 
