@@ -72,6 +72,7 @@ def test_evaluate_writes_report_and_plots(toy_files, capsys):
     ):
         assert key in report
     assert report["n_pairs"] == 40 and report["seed"] == 3 and report["config"]["flip"] == "sum"
+    assert report["config"]["transductive"] is False
     assert set(report["tar_at_far"]) == {"1e-1", "1e-2", "1e-3", "1e-4", "1e-5", "1e-6"}
     assert report["folds_from_protocol"] and report["n_folds"] == 4
     from facemetric.verify import roc_auc
@@ -79,6 +80,16 @@ def test_evaluate_writes_report_and_plots(toy_files, capsys):
     assert report["auc"] == pytest.approx(roc_auc(report["pairs"]["label"], report["pairs"]["score"]))
     assert (out / "roc.png").read_bytes()[:4] == b"\x89PNG" and (out / "det.png").exists()
     assert "ROC-AUC" in capsys.readouterr().out
+
+
+def test_evaluate_flags_a_transductive_method(toy_files):
+    desc, pairs, tmp = toy_files
+    out = tmp / "trans"
+    assert main(["evaluate", str(desc), str(pairs), "--method", "test-center", "--out", str(out),
+                 "--n-bootstrap", "0", "--no-plots", "--no-progress"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["transductive"] is True
+    assert any("transductive" in note for note in report["notes"])
 
 
 @pytest.mark.parametrize("flip", ["none", "concat"])

@@ -168,9 +168,13 @@ def evaluate_protocol(
     note = single_fold_note(evaluated, result.kfold.per_fold.size, seed)
     if note:
         notes.append(note)
+    if getattr(metric, "transductive", False):
+        notes.append(f"{method if model_dir is None else type(metric).__name__} is transductive: its scores "
+                     "depend on the unlabelled descriptors of the scored images (never on labels)")
     config = {
         "method": method if model_dir is None else type(metric).__name__,
         "model": None if model_dir is None else str(model_dir),
+        "transductive": bool(getattr(metric, "transductive", False)),
         "flip": flip,
         "protocol": protocol.name,
         "n_bootstrap": n_bootstrap,
