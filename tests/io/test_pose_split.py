@@ -74,3 +74,14 @@ def test_cli_writes_the_split_and_a_cfp_tree(people, tmp_path, capsys):
     assert main(["protocol", "pose-split", "-d", str(tmp_path / "bare.npz"), "--out", str(tmp_path / "x")]) == 1
     err = capsys.readouterr().err
     assert "needs a yaw estimate per image" in err and "Traceback" not in err
+
+
+def test_bad_settings_are_refused_naming_the_parameter():
+    from facemetric.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="'n_folds' parameter of the pose split must be an int >= 2"):
+        PoseSplitConfig(n_folds=1)
+    with pytest.raises(ConfigError, match="frontal_max_yaw < turned_min_yaw"):
+        PoseSplitConfig(frontal_max_yaw=30, turned_min_yaw=25)
+    with pytest.raises(ConfigError, match="'train_max_yaw' parameter of the pose split must be None or"):
+        PoseSplitConfig(train_max_yaw=-1)

@@ -29,10 +29,11 @@ developed without that test set. Every choice is seeded; nothing looks at the de
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from facemetric.constraints import Interval, check_params
 from facemetric.errors import ConfigError, InputError
 from facemetric.identity import identities_of
 from facemetric.io.protocols.cross_pose import _greedy_pairs
@@ -55,21 +56,21 @@ class PoseSplitConfig:
     max_image_uses: int = 2
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        for name in ("max_test_identities", "max_images_per_test_identity", "frontal_per_identity", "max_image_uses", "turned_per_identity", "pairs_per_identity"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(f"The {name!r} parameter of the pose split must be an integer >= 1. "
-                                  f"Got {value!r} instead.")
-        if not isinstance(self.n_folds, (int, np.integer)) or self.n_folds < 2:
-            raise ConfigError(f"The 'n_folds' parameter of the pose split must be an integer >= 2. "
-                              f"Got {self.n_folds!r} instead.")
-        if not 0 <= self.frontal_max_yaw < self.turned_min_yaw:
-            raise ConfigError("The pose split needs 0 <= frontal_max_yaw < turned_min_yaw. Got "
-                              f"{self.frontal_max_yaw!r} and {self.turned_min_yaw!r} instead.")
-        if self.train_max_yaw is not None and not self.train_max_yaw >= 0:
-            raise ConfigError(f"The 'train_max_yaw' parameter must be None or >= 0. Got {self.train_max_yaw!r} instead.")
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **{name: [Interval("int", 1)] for name in (
+            "max_test_identities", "max_images_per_test_identity", "frontal_per_identity", "turned_per_identity",
+            "pairs_per_identity", "max_image_uses")},
+        "n_folds": [Interval("int", 2)],
+        "frontal_max_yaw": [Interval("float", 0)],
+        "turned_min_yaw": [Interval("float", 0)],
+        "train_max_yaw": [None, Interval("float", 0)],
+    }
 
+    def __post_init__(self) -> None:
+        check_params("the pose split", asdict(self), self._parameter_constraints)
+        if not self.frontal_max_yaw < self.turned_min_yaw:
+            raise ConfigError("The pose split needs frontal_max_yaw < turned_min_yaw. Got "
+                              f"{self.frontal_max_yaw!r} and {self.turned_min_yaw!r} instead.")
 
 @dataclass
 class PoseSplit:
