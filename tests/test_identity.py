@@ -80,3 +80,18 @@ def test_protocol_identities_come_first_then_descriptors_then_paths():
                         ids=["Data/Images/001/frontal/01.jpg", "Data/Images/002/profile/01.jpg", "x/1.jpg"])
     n_bad, n, example = label_disagreements(stated, two)
     assert (n_bad, n) == (2, 2) and "is labelled 'Data', the protocol says '001'" in example
+
+
+def test_with_identities_keeps_flips_landmarks_and_yaw():
+    import numpy as np
+    from facemetric.identity import with_identities
+    from facemetric.types import DescriptorSet
+
+    rng = np.random.default_rng(0)
+    ds = DescriptorSet(X=rng.normal(size=(4, 3)), X_flip=rng.normal(size=(4, 3)), labels=[""] * 4,
+                       ids=["a/a_1.jpg", "a/a_2.jpg", "b/b_1.jpg", "b/b_2.jpg"],
+                       landmarks=rng.normal(size=(4, 5, 2)), yaw=[0.0, 30.0, np.nan, -10.0])
+    out = with_identities(ds)
+    assert out.labels.tolist() == ["a", "a", "b", "b"]
+    for key in ("X_flip", "landmarks", "yaw"):
+        np.testing.assert_array_equal(getattr(out, key), getattr(ds, key))

@@ -138,14 +138,11 @@ def identities_of(descriptors: DescriptorSet, what: str = "descriptor set") -> n
 
 
 def with_identities(descriptors: DescriptorSet, what: str = "descriptor set") -> DescriptorSet:
-    """The same set with ``labels`` filled from :func:`identities_of`."""
+    """The same set (flips, landmarks and yaw included) with ``labels`` filled from :func:`identities_of`."""
     labels = identities_of(descriptors, what)
     if labels is descriptors.labels:
         return descriptors
-    return DescriptorSet(
-        X=descriptors.X, labels=labels, ids=descriptors.ids, provenance=descriptors.provenance,
-        X_flip=descriptors.X_flip,
-    )
+    return descriptors.with_labels(labels)
 
 
 def image_identities(protocol: PairProtocol, descriptors: DescriptorSet | None = None) -> np.ndarray:

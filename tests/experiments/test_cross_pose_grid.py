@@ -64,3 +64,26 @@ def test_benchmark_default_grid_on_a_cfp_tree(tmp_path):
         assert 0.5 < row["auc"] <= 1.0 and row["fit_seconds"] >= 0 and len(row["fold_auc"]) == 3
     for name, transductive in NEW.items():
         assert by_method[name]["transductive"] is transductive
+
+
+def test_every_driver_mode_gives_pose_aware_metrics_the_yaw():
+    """train/test and k-fold fit and score a pose-aware metric with the images' yaw, also when the
+    identities come from the image folders (labels empty)."""
+    from facemetric.experiments import identity_disjoint_kfold, train_test_scores
+    from facemetric.experiments.driver import score_index_pairs
+    from facemetric.metrics import make_metric
+
+    ds = posed_people(90, 8, seed=0, frontal_fraction=0.6)
+    split = build_pose_split(ds, PoseSplitConfig(max_test_identities=30, n_folds=3, train_max_yaw=None))
+    train = split.train.with_labels(np.full(len(split.train), ""))  # identities from the folders
+    ia, ib = split.protocol.resolve(split.test)
+    direct = make_metric("pose-plda").fit_descriptors(split.train)
+    want = score_index_pairs(direct, split.test.X, ia, ib, yaw=split.test.yaw)
+    got = train_test_scores(lambda: make_metric("pose-plda"), train, split.test, split.protocol).scores
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    blind = train_test_scores(lambda: make_metric("plda"), train, split.test, split.protocol).scores
+    assert np.abs(got - blind).max() > 1e-3
+    both = split.test.with_labels(np.full(len(split.test), ""))
+    kf = identity_disjoint_kfold(lambda: make_metric("pose-plda"), both, split.protocol).scores
+    kf_blind = identity_disjoint_kfold(lambda: make_metric("plda"), both, split.protocol).scores
+    assert np.abs(kf - kf_blind).max() > 1e-3
