@@ -50,5 +50,5 @@ timed lfw-pose-cfp-like --train "$OUT/dev-cfp-like/train.npz" --test "$OUT/dev-c
     "$OUT/dev-cfp-like/cfp" --format cfp-fp
 timed lfw-pose-frontal-train --train "$OUT/dev-frontal-train/train.npz" --test "$OUT/dev-frontal-train/test.npz" \
     "$OUT/dev-frontal-train/pairs.csv"
-timed lfw-view2 "$LFW/pairs.txt" --test "$OUT/lfw_pose.npz"
+timed lfw-view2-default-grid "$LFW/pairs.txt" --test "$OUT/lfw_pose.npz"
 $PY benchmarks/docs_tables.py
