@@ -55,6 +55,8 @@ def score_pairs_on_dask(
     """``metric.score_pairs(X, ia, ib, chunk_size=chunk_size)``, computed on the workers of ``client``.
 
     A transductive metric prepares only the rows the pairs use (as ``facemetric score`` does).
+    No yaw travels to the workers: a pose-aware metric (``uses_pose``) gives its pose-blind
+    scores here (docs/adaptation.md); score it with the local driver to use the pose.
     """
     distributed = require_distributed()
     step = partition_length(partition_size, chunk_size)
