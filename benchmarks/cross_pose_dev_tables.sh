@@ -7,7 +7,8 @@
 # 2. two pose splits of LFW (docs/protocols.md): dev-frontal-train (training photos |yaw| <= 20) and
 #    dev-cfp-like (all training photos, pairs also written in CFP's layout);
 # 3. the default grid on each (train/test mode; dev-cfp-like through --format cfp-fp, the held-out
-#    check's own command) and on LFW View 2 (identity-disjoint k-fold), each timed;
+#    check's own command) and on LFW View 2 (identity-disjoint k-fold), each timed; the cross-pose
+#    methods on the unbiased LFW cross-pose protocol (k-fold);
 # 4. each run's benchmark.json copied to docs/data/, then benchmarks/docs_tables.py regenerates the
 #    tables of docs/benchmarks.md from them.
 set -euo pipefail
@@ -51,4 +52,8 @@ timed lfw-pose-cfp-like --train "$OUT/dev-cfp-like/train.npz" --test "$OUT/dev-c
 timed lfw-pose-frontal-train --train "$OUT/dev-frontal-train/train.npz" --test "$OUT/dev-frontal-train/test.npz" \
     "$OUT/dev-frontal-train/pairs.csv"
 timed lfw-view2-default-grid "$LFW/pairs.txt" --test "$OUT/lfw_pose.npz"
+[ -f "$OUT/lfw_cross_pose.csv" ] || $FM protocol cross-pose --descriptors "$DESC" \
+    --landmarks "$LFW/landmarks_mtcnn_5pt.txt" --out "$OUT/lfw_cross_pose.csv"
+timed lfw-cross-pose-new-methods "$OUT/lfw_cross_pose.csv" --test "$OUT/lfw_pose.npz" --flip sum \
+    --methods plda,pose-plda,pose-norm,pose-fusion,neural-pose,plda-adapt,coral,pseudo-id,pseudo-id:rerank=true
 $PY benchmarks/docs_tables.py
