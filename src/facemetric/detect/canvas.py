@@ -112,3 +112,27 @@ def is_canvas(text: str) -> bool:
 def default_canvas(kind: str) -> CanvasRule:
     """The measured default rule of detector ``kind`` ("scrfd" or "yunet")."""
     return CanvasRule(max_side=DEFAULT_MAX_SIDE[kind])
+
+
+class CanvasDetector:
+    """What the ONNX detectors share about their canvas: ``canvas_`` (a :class:`CanvasRule`) and
+    ``model_size_`` (the model's fixed input (w, h), or None when its input follows the image)."""
+
+    canvas_: CanvasRule
+    model_size_: tuple[int, int] | None
+
+    @property
+    def canvas_label(self) -> str:
+        """``640x640`` (a fixed canvas the image is fitted to), ``max640`` (fitted to the image), or
+        ``640x640-max640`` (a fixed model input with the image at its own size, down to 640 at most)."""
+        return self.settings["canvas"]
+
+    @property
+    def settings(self) -> dict:
+        """The canvas rule, for the extraction cache and the provenance."""
+        return self.canvas_.describe(self.model_size_)
+
+    @property
+    def input_size_(self) -> tuple[int, int] | None:
+        """The fixed canvas (w, h), or None when it follows the image (fitted rule)."""
+        return self.model_size_ or self.canvas_.size

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from facemetric.detect.base import Face, check_image
-from facemetric.detect.canvas import CanvasRule, default_canvas
+from facemetric.detect.canvas import CanvasDetector, CanvasRule, default_canvas
 from facemetric.detect.geometry import anchor_centers, distance2bbox, distance2kps, letterbox, nms
 from facemetric.errors import ConfigError, bad_file
 from facemetric.io.digest import file_digest
@@ -27,7 +27,7 @@ from facemetric.onnx_runtime import open_session
 ROLE_BY_WIDTH = {1: "score", 4: "box", 10: "kps"}
 
 
-class ScrfdDetector:
+class ScrfdDetector(CanvasDetector):
     """SCRFD detector.
 
     ``canvas`` is the :class:`~facemetric.detect.canvas.CanvasRule` (default: the image's own
@@ -61,21 +61,6 @@ class ScrfdDetector:
         self.output_names_ = [o.name for o in self.session_.get_outputs()]
         self.name = f"scrfd:{self.model_path.name}@{self.canvas_label}"
         self.model_hash = file_digest(self.model_path, length=16)
-
-    @property
-    def canvas_label(self) -> str:
-        """The canvas as the detector's name shows it: ``640x640`` (fixed) or ``max640`` (fitted)."""
-        return self.settings["canvas"]
-
-    @property
-    def settings(self) -> dict:
-        """The canvas rule, for the extraction cache and the provenance."""
-        return self.canvas_.describe(self.model_size_)
-
-    @property
-    def input_size_(self) -> tuple[int, int] | None:
-        """The fixed canvas (w, h), or None when it follows the image (fitted rule)."""
-        return self.model_size_ or self.canvas_.size
 
     def _layout(self, outputs: list[np.ndarray], width: int, height: int):
         """Group raw outputs into {stride: (scores, boxes, kps)} and return the anchors per cell."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from facemetric.detect.base import Face, check_image
-from facemetric.detect.canvas import CanvasRule, default_canvas
+from facemetric.detect.canvas import CanvasDetector, CanvasRule, default_canvas
 from facemetric.detect.geometry import letterbox, nms
 from facemetric.errors import ConfigError, bad_file
 from facemetric.io.digest import file_digest
@@ -28,7 +28,7 @@ from facemetric.onnx_runtime import open_session
 STRIDES = (8, 16, 32)
 
 
-class YunetDetector:
+class YunetDetector(CanvasDetector):
     """YuNet detector. ``canvas`` (a :class:`~facemetric.detect.canvas.CanvasRule`; default: the
     image's own size, scaled down to ``DEFAULT_MAX_SIDE["yunet"]`` at most, never up) places the
     image on the network input; ``input_size`` (w, h) asks for a fixed canvas, which applies
@@ -64,22 +64,6 @@ class YunetDetector:
         self.output_names_ = wanted
         self.name = f"yunet:{self.model_path.name}@{self.canvas_label}"
         self.model_hash = file_digest(self.model_path, length=16)
-
-    @property
-    def canvas_label(self) -> str:
-        """``640x640`` (a fixed canvas the image is fitted to), ``max640`` (fitted to the image), or
-        ``640x640-max640`` (a fixed model input with the image at its own size, down to 640 at most)."""
-        return self.settings["canvas"]
-
-    @property
-    def settings(self) -> dict:
-        """The canvas rule, for the extraction cache and the provenance."""
-        return self.canvas_.describe(self.model_size_)
-
-    @property
-    def input_size_(self) -> tuple[int, int] | None:
-        """The fixed canvas (w, h), or None when it follows the image (fitted rule)."""
-        return self.model_size_ or self.canvas_.size
 
     def detect(self, image_rgb: np.ndarray, image_id: str | None = None) -> list[Face]:
         image = check_image(image_rgb)
